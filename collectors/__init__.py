@@ -1,0 +1,1 @@
+"""Source connectors: each fetches items since a cursor and yields Mention objects."""

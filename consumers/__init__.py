@@ -1,0 +1,1 @@
+"""Kafka services of the pipeline; they share one run loop (consumers.runloop)."""

@@ -1,0 +1,42 @@
+"""Consumer ``enrich``: mentions.raw → enrichment pipeline → mentions.enriched."""
+
+from __future__ import annotations
+
+from kafka.consumer.fetcher import ConsumerRecord
+
+from consumers.runloop import BatchResult, DeadLetter, Output, decode_mention
+from enrichers.base import Pipeline
+from sada.errors import PoisonMessage
+from sada.settings import Settings
+
+
+class EnrichHandler:
+    name = "enrich"
+    input_topic = "mentions.raw"
+    output_topic = "mentions.enriched"
+    group = "enrich"
+
+    def __init__(self, settings: Settings, pipeline: Pipeline | None = None) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+
+    def setup(self) -> None:
+        if self.pipeline is None:
+            from enrichers.registry import default_pipeline
+
+            self.pipeline = default_pipeline()
+
+    def handle(self, records: list[ConsumerRecord]) -> BatchResult:
+        result = BatchResult()
+        for record in records:
+            try:
+                mention = decode_mention(record, self.settings.max_text_chars)
+            except PoisonMessage as exc:
+                result.dead.append(DeadLetter(record, exc.reason, str(exc)))
+                continue
+            enriched = self.pipeline.run(mention)
+            result.outputs.append(Output(self.output_topic, enriched.id.encode(), enriched.to_json_bytes()))
+        return result
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,292 @@
+"""The run loop every consumer shares.
+
+Lifecycle: ``setup()`` once, then for each polled batch ``handle(records)`` returns the records
+to produce and the dead letters; the loop produces them, flushes, checks every delivery, and
+only then commits the batch's offsets. Anything transient (Kafka or Elasticsearch down) rewinds
+the batch and retries it with capped backoff: nothing is committed that is not durable
+downstream, and idempotent writes make the redelivery harmless.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata, TopicPartition
+from pydantic import ValidationError
+
+from sada import kafka as sada_kafka
+from sada.errors import PoisonMessage, TransientError
+from sada.model import Mention
+from sada.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DLQ_TOPIC = "mentions.dlq"
+
+
+@dataclass(frozen=True)
+class Output:
+    """A record to produce: ``topic`` is the logical name (the prefix is added by the loop)."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    record: ConsumerRecord
+    reason: str
+    detail: str
+
+
+@dataclass
+class BatchResult:
+    outputs: list[Output] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+
+
+class Handler(Protocol):
+    """What a consumer implements; the loop does the Kafka work around it."""
+
+    name: str
+    input_topic: str
+    group: str
+
+    def setup(self) -> None: ...
+
+    def handle(self, records: list[ConsumerRecord]) -> BatchResult: ...
+
+    def close(self) -> None: ...
+
+
+def decode_mention(record: ConsumerRecord, max_text_chars: int) -> Mention:
+    """Bytes from Kafka to a valid Mention, or PoisonMessage with a reason code."""
+    raw = record.value
+    if raw is None:
+        raise PoisonMessage("empty", "the record has no value (tombstone)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PoisonMessage("invalid_utf8", f"value is not UTF-8 at byte {exc.start}") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PoisonMessage("not_json", f"value is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    if not isinstance(data, dict):
+        raise PoisonMessage("not_json_object", f"value is JSON {type(data).__name__}, expected an object")
+    body = data.get("text")
+    if isinstance(body, str) and len(body) > max_text_chars:
+        raise PoisonMessage("too_large", f"text has {len(body):,} characters, over the limit of {max_text_chars:,}")
+    try:
+        return Mention.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()[:5]
+        )
+        raise PoisonMessage("schema", f"not a valid mention: {problems}") from exc
+
+
+def dead_letter_value(dl: DeadLetter, group: str) -> bytes:
+    r = dl.record
+    raw = r.value or b""
+    return json.dumps({
+        "reason": dl.reason,
+        "detail": dl.detail,
+        "topic": r.topic,
+        "partition": r.partition,
+        "offset": r.offset,
+        "key": r.key.decode("utf-8", "replace") if r.key else None,
+        "consumer_group": group,
+        "failed_at": datetime.now(UTC).isoformat(),
+        "original_size": len(raw),
+        "original_b64": base64.b64encode(raw).decode("ascii"),
+    }, ensure_ascii=False).encode("utf-8")
+
+
+class Stats:
+    """Counts for the periodic progress line."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.started = self.last = clock()
+        self.processed = self.produced = self.dead = self.retries = 0
+        self._since_last = 0
+
+    def add(self, processed: int, produced: int, dead: int) -> None:
+        self.processed += processed
+        self.produced += produced
+        self.dead += dead
+        self._since_last += processed
+
+    def rate(self) -> float:
+        now = self.clock()
+        rate = self._since_last / max(now - self.last, 1e-9)
+        self.last, self._since_last = now, 0
+        return rate
+
+
+class RunLoop:
+    """Consume ``handler.input_topic`` as ``handler.group`` until stopped."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        handler: Handler,
+        *,
+        stop: threading.Event | None = None,
+        stats_every: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+        poll_ms: int = 500,
+    ) -> None:
+        self.settings = settings
+        self.handler = handler
+        self.stop = stop or threading.Event()
+        self.stats_every = stats_every
+        self.clock = clock
+        self.poll_ms = poll_ms
+        self.stats = Stats(clock)
+        self.group = settings.topic(handler.group)
+        self._consumer = None
+        self._producer = None
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM and SIGINT finish the current batch, then stop (main thread only)."""
+        def _graceful(signum: int, _frame: Any) -> None:
+            log.info("stopping after the current batch", extra={"signal": signal.Signals(signum).name})
+            self.stop.set()
+
+        signal.signal(signal.SIGTERM, _graceful)
+        signal.signal(signal.SIGINT, _graceful)
+
+    def run(self, until: Callable[[RunLoop], bool] | None = None) -> Stats:
+        """Process batches until ``stop`` is set or ``until(self)`` returns True after a batch."""
+        self.handler.setup()
+        self._consumer = sada_kafka.consumer(self.settings, self.settings.topic(self.handler.input_topic), self.group)
+        self._producer = sada_kafka.producer(self.settings, client_id=f"sada-{self.handler.name}")
+        log.info("consumer started", extra={"consumer": self.handler.name, "group": self.group,
+                                            "topic": self.settings.topic(self.handler.input_topic)})
+        backoff = 0.5
+        next_stats = self.clock() + self.stats_every
+        try:
+            while not self.stop.is_set():
+                polled = self._consumer.poll(timeout_ms=self.poll_ms)
+                records = sorted((r for rs in polled.values() for r in rs), key=lambda r: (r.partition, r.offset))
+                if records:
+                    try:
+                        produced, dead = self._process(records)
+                    except (TransientError, KafkaError, OSError) as exc:
+                        self.stats.retries += 1
+                        log.warning("batch failed, will retry it (offsets not committed)",
+                                    extra={"consumer": self.handler.name, "error": str(exc)[:300],
+                                           "records": len(records), "backoff_s": backoff})
+                        self._rewind(records)
+                        self.stop.wait(backoff)
+                        backoff = min(backoff * 2, 30.0)
+                        continue
+                    self._commit(records)
+                    self.stats.add(len(records), produced, dead)
+                    backoff = 0.5
+                if self.clock() >= next_stats:
+                    self._log_stats()
+                    next_stats = self.clock() + self.stats_every
+                if until is not None and until(self):
+                    break
+        finally:
+            self._log_stats()
+            self._close()
+        return self.stats
+
+    def _process(self, records: list[ConsumerRecord]) -> tuple[int, int]:
+        try:
+            result = self.handler.handle(records)
+        except (TransientError, KafkaError, OSError):
+            raise
+        except Exception:  # noqa: BLE001 - a bug on one record must not block the partition
+            log.exception("batch handler failed; retrying record by record", extra={"consumer": self.handler.name})
+            result = self._one_by_one(records)
+        futures = []
+        for out in result.outputs:
+            futures.append(self._producer.send(self.settings.topic(out.topic), key=out.key, value=out.value))
+        for dl in result.dead:
+            log.warning("dead letter", extra={"consumer": self.handler.name, "reason": dl.reason,
+                                              "topic": dl.record.topic, "partition": dl.record.partition,
+                                              "offset": dl.record.offset, "detail": dl.detail[:200]})
+            futures.append(self._producer.send(self.settings.topic(DLQ_TOPIC), key=dl.record.key,
+                                               value=dead_letter_value(dl, self.group)))
+        self._producer.flush(timeout=60)
+        for fut in futures:
+            fut.get(timeout=30)  # raises if any delivery failed: the batch is retried
+        return len(result.outputs), len(result.dead)
+
+    def _one_by_one(self, records: list[ConsumerRecord]) -> BatchResult:
+        merged = BatchResult()
+        for record in records:
+            try:
+                part = self.handler.handle([record])
+            except (TransientError, KafkaError, OSError):
+                raise
+            except Exception as exc:  # noqa: BLE001
+                merged.dead.append(DeadLetter(record, "handler_error", f"{type(exc).__name__}: {exc}"))
+                continue
+            merged.outputs.extend(part.outputs)
+            merged.dead.extend(part.dead)
+        return merged
+
+    def _rewind(self, records: Iterable[ConsumerRecord]) -> None:
+        first: dict[TopicPartition, int] = {}
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            first[tp] = min(first.get(tp, r.offset), r.offset)
+        for tp, offset in first.items():
+            try:
+                self._consumer.seek(tp, offset)
+            except (KafkaError, AssertionError, ValueError):
+                # The partition was revoked meanwhile: its new owner starts from the last commit.
+                pass
+
+    def _commit(self, records: list[ConsumerRecord]) -> None:
+        last: dict[TopicPartition, int] = {}
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            last[tp] = max(last.get(tp, r.offset), r.offset)
+        offsets = {tp: OffsetAndMetadata(off + 1, "", -1) for tp, off in last.items()}
+        self._consumer.commit(offsets)
+
+    def lag(self) -> int | None:
+        if self._consumer is None:
+            return None
+        try:
+            parts = list(self._consumer.assignment())
+            if not parts:
+                return None
+            ends = self._consumer.end_offsets(parts)
+            return sum(max(ends[tp] - self._consumer.position(tp), 0) for tp in parts)
+        except (KafkaError, AssertionError, ValueError):
+            return None
+
+    def _log_stats(self) -> None:
+        log.info("progress", extra={"consumer": self.handler.name, "rate_per_s": round(self.stats.rate(), 1),
+                                    "processed": self.stats.processed, "produced": self.stats.produced,
+                                    "dead_letters": self.stats.dead, "retries": self.stats.retries,
+                                    "lag": self.lag()})
+
+    def _close(self) -> None:
+        if self._producer is not None:
+            self._producer.flush(timeout=30)
+            self._producer.close(timeout=30)
+        if self._consumer is not None:
+            self._consumer.close(autocommit=False)
+        self.handler.close()
+        log.info("consumer stopped", extra={"consumer": self.handler.name, "processed": self.stats.processed})

@@ -94,6 +94,22 @@ def _mvn() -> str:
     return mvn
 
 
+def plugin_components() -> dict[str, dict[str, str]]:
+    """The plugin's ``named_components.json``: component name → class, per stable-API interface.
+
+    Elasticsearch's Gradle plugin would generate it; we read the ``@NamedComponent`` names
+    from our own sources instead, so adding a filter is adding one Java file.
+    """
+    components: dict[str, dict[str, str]] = {}
+    for src in sorted(PLUGIN_SRC.rglob("*.java")):
+        text = src.read_text()
+        name = text.split('@NamedComponent("', 1)[1].split('"', 1)[0]
+        api = ("org.elasticsearch.plugin.analysis.CharFilterFactory" if "implements CharFilterFactory" in text
+               else "org.elasticsearch.plugin.analysis.TokenFilterFactory")
+        components.setdefault(api, {})[name] = f"ma.sada.analysis.{src.stem}"
+    return components
+
+
 class LocalServices:
     """Fetch, configure, start, stop and inspect the local Kafka broker and Elasticsearch node."""
 
@@ -172,14 +188,7 @@ class LocalServices:
             "description=Sada Arabic and French analysis filters\nversion=1.0.0\nname=sada-analysis\n"
             f"java.version=17\nelasticsearch.version={ES_VERSION}\n"
         )
-        components: dict[str, dict[str, str]] = {}
-        for src in sources:
-            text = src.read_text()
-            name = text.split('@NamedComponent("', 1)[1].split('"', 1)[0]
-            api = ("org.elasticsearch.plugin.analysis.CharFilterFactory" if "implements CharFilterFactory" in text
-                   else "org.elasticsearch.plugin.analysis.TokenFilterFactory")
-            components.setdefault(api, {})[name] = f"ma.sada.analysis.{src.stem}"
-        (target / "named_components.json").write_text(json.dumps(components, indent=2))
+        (target / "named_components.json").write_text(json.dumps(plugin_components(), indent=2, sort_keys=True))
         stamp.write_text(digest)
 
     # -- Kafka ------------------------------------------------------------------------------

@@ -99,6 +99,12 @@ def _summary(es, alias: str, ids: list[str]) -> None:
     for agg in ("lang", "platform"):
         row = ", ".join(f"{b['key']} {b['doc_count']}" for b in resp["aggregations"][agg]["buckets"])
         print(f"  by {agg:9} {row}")
+    gold = es.search(index=alias, size=len(ids), query={"ids": {"values": ids}}, source=["lang", "gold"])
+    labelled = [h["_source"] for h in gold["hits"]["hits"] if (h["_source"].get("gold") or {}).get("lang")]
+    if labelled:
+        agree = sum(src.get("lang") == src["gold"]["lang"] for src in labelled)
+        print(f"  language agrees with the sample's gold label on {agree}/{len(labelled)} "
+              f"({agree / len(labelled):.1%})")
     q = "العقوبات البديلة"
     hits = es.search(index=alias, size=3, query={"multi_match": {"query": q, "fields": ["text", "text.ar", "title.ar"]}},
                      highlight={"fields": {"text.ar": {"fragment_size": 80, "number_of_fragments": 1}}})

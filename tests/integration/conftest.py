@@ -44,7 +44,7 @@ def settings(services: LocalServices) -> Iterator[Settings]:
         admin.close()
     es = sada_es.client(s)
     es.indices.delete(index=f"{prefix}*", ignore_unavailable=True, allow_no_indices=True)
-    es.indices.delete_index_template(name=s.index("sada-mentions"), ignore=[404])
+    es.options(ignore_status=404).indices.delete_index_template(name=s.index("sada-mentions"))
     es.close()
 
 

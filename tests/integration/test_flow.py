@@ -20,7 +20,7 @@ from tests.integration.conftest import read_topic, run_until
 
 def _drain(settings, handler, expected):
     loop = RunLoop(settings, handler, poll_ms=200, stats_every=2)
-    return run_until(loop, lambda l: l.stats.processed >= expected)
+    return run_until(loop, lambda loop: loop.stats.processed >= expected)
 
 
 def _count(settings, ids):

@@ -56,7 +56,7 @@ def test_curl_shows_template_alias_and_documents(settings):
         p.send(settings.topic("mentions.enriched"), key=m.id.encode(), value=m.to_json_bytes())
     p.flush()
     p.close()
-    run_until(RunLoop(settings, IndexHandler(settings), poll_ms=200), lambda l: l.stats.processed >= 3)
+    run_until(RunLoop(settings, IndexHandler(settings), poll_ms=200), lambda loop: loop.stats.processed >= 3)
 
     base = settings.es_url.rstrip("/")
     template = _curl(f"{base}/_index_template/{settings.index('sada-mentions')}")

@@ -1,0 +1,1 @@
+"""The weekly veille digest: queries, charts, rendering and sending."""

@@ -28,13 +28,13 @@ class EnrichHandler:
 
     def handle(self, records: list[ConsumerRecord]) -> BatchResult:
         result = BatchResult()
+        mentions = []
         for record in records:
             try:
-                mention = decode_mention(record, self.settings.max_text_chars)
+                mentions.append(decode_mention(record, self.settings.max_text_chars))
             except PoisonMessage as exc:
                 result.dead.append(DeadLetter(record, exc.reason, str(exc)))
-                continue
-            enriched = self.pipeline.run(mention)
+        for enriched in self.pipeline.run_many(mentions):
             result.outputs.append(Output(self.output_topic, enriched.id.encode(), enriched.to_json_bytes()))
         return result
 

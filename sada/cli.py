@@ -88,6 +88,31 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return 0 if not report["errors"] else 3
 
 
+def _pipeline():
+    from enrichers.registry import default_pipeline
+
+    return default_pipeline()
+
+
+def _cmd_enrich(args: argparse.Namespace) -> int:
+    from sada.offline import enrich_file
+
+    counts = enrich_file(Path(args.input), Path(args.output), _pipeline())
+    print(f"{counts.get('enriched', 0)} enriched, {counts.get('errors', 0)} errors → {args.output}", file=sys.stderr)
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from sada.offline import evaluate_file, print_report
+
+    report = evaluate_file(Path(args.input), _pipeline())
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print_report(report)
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from sada.demo import run_demo
 
@@ -116,6 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("replay", help="produce a JSONL file of mentions to mentions.raw")
     p.add_argument("--input", required=True)
     p.set_defaults(func=_cmd_replay)
+
+    p = sub.add_parser("enrich", help="enrich a JSONL file of mentions offline")
+    p.add_argument("--input", required=True)
+    p.add_argument("--output", required=True)
+    p.set_defaults(func=_cmd_enrich)
+    p = sub.add_parser("evaluate", help="score the enrichers on a labelled JSONL file (gold labels under 'gold')")
+    p.add_argument("--input", required=True)
+    p.add_argument("--json", action="store_true", help="print the full report as JSON")
+    p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("demo", help="the pipeline end to end on the bundled sample")
     p.add_argument("--input", default=str(Path(__file__).resolve().parents[1] / "data" / "sample" / "mentions.jsonl"))

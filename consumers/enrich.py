@@ -40,3 +40,7 @@ class EnrichHandler:
 
     def close(self) -> None:
         pass
+
+
+def make_handler(settings: Settings) -> EnrichHandler:
+    return EnrichHandler(settings)

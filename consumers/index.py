@@ -113,3 +113,7 @@ class IndexHandler:
     def close(self) -> None:
         if self.es is not None:
             self.es.close()
+
+
+def make_handler(settings: Settings) -> IndexHandler:
+    return IndexHandler(settings)

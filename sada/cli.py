@@ -62,18 +62,20 @@ def _cmd_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+# The Kafka services, by name: each module exposes make_handler(settings).
+CONSUMERS = {
+    "enrich": "consumers.enrich",
+    "index": "consumers.index",
+}
+
+
 def _cmd_consume(args: argparse.Namespace) -> int:
+    import importlib
+
     from consumers.runloop import RunLoop
 
     settings = get_settings()
-    if args.name == "enrich":
-        from consumers.enrich import EnrichHandler
-
-        handler = EnrichHandler(settings)
-    else:
-        from consumers.index import IndexHandler
-
-        handler = IndexHandler(settings)
+    handler = importlib.import_module(CONSUMERS[args.name]).make_handler(settings)
     loop = RunLoop(settings, handler, stats_every=args.stats_every)
     loop.install_signal_handlers()
     loop.run()
@@ -134,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("setup", help="create topics and index templates (idempotent)").set_defaults(func=_cmd_setup)
 
     p = sub.add_parser("consume", help="run a consumer until SIGTERM")
-    p.add_argument("name", choices=["enrich", "index"])
+    p.add_argument("name", choices=sorted(CONSUMERS))
     p.add_argument("--stats-every", type=float, default=10.0, help="seconds between progress lines")
     p.set_defaults(func=_cmd_consume)
 

@@ -1,0 +1,1213 @@
+"""Rumor clusters: posts repeating one claim, in any language, share a ``cluster_id``.
+
+No list of known rumors: a claim never seen before opens a new cluster by itself. The
+clusterer is online and deterministic — one pass over the mentions in arrival order, the
+mention's ``published_at`` as event time — and its memory is bounded.
+
+How a post is compared
+    Each post gets a *signature* (:class:`Signature`) that does not depend on its language:
+
+    * the **concepts** it mentions, from the editable cross-lingual lexicon
+      ``data/concepts.yaml`` («libérer», «إطلاق سراح», «يطلقو», "ytl9o", "release" → ``release``);
+      Arabic words are tried with their proclitics, verb prefixes and pronoun suffixes removed,
+      Arabizi words on their consonants;
+    * its **numbers**, normalised (30000, 30.000, 30 000, ٣٠٠٠٠, «30 ألف», "30 alf", 30k → 30000);
+    * the **entities** of the gazetteer (``data/gazetteer.yaml``): institutions, people, places;
+
+    plus its **content words** (without stop words, forward formulas such as
+    "partagez"/«انشروا»/"pls share", hashtags, numbers), compared on their consonants after
+    spelling Arabic script the Arabizi way, so that Darija meets Darija across scripts («يطلقو» /
+    "ytl9o") and copies and near-copies meet in any language.
+
+    Similarity to a cluster is the best similarity to one of its few *exemplars* (its first
+    post, then posts worded differently enough — typically one per language): the larger of a
+    weighted overlap of the language-free features and an overlap of the content words. A
+    feature's weight is its weight in the lexicon times its *specificity*: how few active
+    clusters have it (``specificity_clusters``), so "bracelet" or "DGAPR", found everywhere,
+    tell claims apart less than "Béni Mellal" or "140 million". Sharing less than
+    ``MIN_SHARED`` of weight is a topic, not a claim, and is discounted; two posts giving
+    different specific numbers (30 000 vs 12 000 released) are discounted too. A post joins
+    the most similar cluster when that reaches ``threshold``; otherwise it opens a cluster of
+    its own.
+
+    Limits: a paraphrase in another language is only recognised through the concepts, numbers
+    and entities it shares with the cluster, so a claim whose words are not in the lexicon is
+    grouped across languages poorly (copies and same-language rewordings still join): add its
+    domain words to ``data/concepts.yaml``.
+
+Ids and null
+    Every post with something to compare gets a cluster id, ``"cl-"`` + a short hash of the
+    first member's mention id, fixed when the cluster is created: the first post of a rumor
+    carries from the start the id its followers will get. A post that is a claim nobody repeats
+    keeps its own one-post cluster. A post with nothing to compare (emojis, a link, hashtags
+    only) gets ``None``.
+
+Bounds
+    Clusters idle for ``idle_days`` of event time are forgotten (one-post clusters after
+    ``singleton_idle_days``) as event time passes, and at most ``max_clusters`` are kept (the
+    least recent one-post clusters go first); candidates come from an
+    inverted index on signature features whose lists keep the ``posting_limit`` most recent
+    clusters, and at most ``max_candidates`` clusters are scored per post. Ten thousand copies
+    of one viral post cost the same per post as the first: they join one cluster whose exemplars
+    do not grow.
+
+One clusterer must see every mention: run it in a single process (one enrich replica, or a
+consumer of its own), since two replicas sharing the partitions would each see half a rumor.
+
+Idempotence and restarts
+    The clusterer remembers which cluster each of the last ``max_members`` mention ids joined;
+    a redelivered mention gets the same id back and changes nothing. State goes to a
+    :class:`ClusterStore` — clusters changed since the last :meth:`RumorClusterer.flush`, and
+    the new (mention id → cluster id) memberships — so that a restarted clusterer, loading the
+    store, goes on with the same clusters and honours redeliveries
+    (:class:`InMemoryClusterStore` here, Elasticsearch in ``sada.cluster_store``).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import heapq
+import json
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import yaml
+
+from enrichers.base import Enricher, Labels
+from enrichers.entities import (
+    DEFAULT_GAZETTEER,
+    MODES,
+    Gazetteer,
+    Mode,
+    TermMatcher,
+    TextView,
+    Token,
+    _cached_gazetteer,
+    _display,
+    _Reader,
+    add_groups,
+    arabic_variants,
+    is_arabic,
+    latin_fold_key,
+    latin_fold_variants,
+    mention_text,
+)
+from enrichers.language import arabizi_fold
+from enrichers.lexicon import normalize
+from sada.model import Mention
+from sada.settings import REPO_ROOT
+
+DEFAULT_CONCEPTS = REPO_ROOT / "data" / "concepts.yaml"
+IGNORE = "(ignore)"
+
+# --------------------------------------------------------------------------------------------
+# Word variants for concepts: verb morphology of MSA and Darija, Arabizi consonant skeletons
+# --------------------------------------------------------------------------------------------
+
+_AR_NEG = ("ما",)
+_AR_VERB_PREFIXES = ("غادي", "كن", "كي", "كت", "كا", "تي", "غن", "غي", "غت", "سي", "ست", "سن", "سا", "غ", "ي", "ت", "ن")
+_AR_SUFFIXES = ("وهم", "وها", "وه", "هم", "ها", "هن", "كم", "وا", "ون", "ين", "ني", "نا", "و", "ه", "ش", "ي")
+
+
+@lru_cache(maxsize=200_000)
+def arabic_concept_variants(word: str) -> tuple[str, ...]:
+    """Clitic variants, then the same without the negation ما…ش, pronoun suffixes and verb
+    prefixes (يطلقوهم → يطلقو → يطلق → طلق; كيهربو → هرب)."""
+    out = list(arabic_variants(word))
+    for v in list(out):
+        forms = [v]
+        if len(v) >= 5 and v.startswith(_AR_NEG):
+            forms.append(v[2:])
+        for f in list(forms):
+            cur = f
+            for _ in range(2):
+                s = next((s for s in _AR_SUFFIXES if cur.endswith(s) and len(cur) - len(s) >= 3), None)
+                if s is None:
+                    break
+                cur = cur[: -len(s)]
+                forms.append(cur)
+        for f in list(forms):
+            p = next((p for p in _AR_VERB_PREFIXES if f.startswith(p) and len(f) - len(p) >= 3), None)
+            if p is not None:
+                forms.append(f[len(p):])
+        out.extend(forms)
+    return tuple(dict.fromkeys(out))
+
+
+_VOWELS = re.compile(r"[aeiuo]")
+_AZ_PROCLITICS = ("wal", "wl", "fl", "bl", "dl", "el", "al", "l", "w", "f", "b", "d")
+_AZ_PREFIXES = ("ghai", "ghan", "ghat", "gha", "kai", "kan", "kat", "ka", "ki", "ta", "ti", "i", "t", "n")
+_AZ_SUFFIXES = ("uhum", "uha", "hum", "ha", "lih", "lik", "lu", "ch", "ni", "na", "u", "w", "k")
+_ARABIZI_DIGIT = re.compile(r"[a-z][2379]|[2379][a-z]")
+
+
+def skeleton(folded: str) -> str:
+    """The consonants (and letter-digits) of a folded Arabizi word: "ytl9ou" → "tl9"."""
+    return _VOWELS.sub("", folded)
+
+
+@lru_cache(maxsize=200_000)
+def arabizi_concept_variants(word: str) -> tuple[str, ...]:
+    """Consonant skeletons of an Arabizi word with and without article, verb prefix and suffix."""
+    if is_arabic(word) or not word.isalnum() or word.isdigit():
+        return ()
+    folded = arabizi_fold(word)
+    forms = [folded]
+    for p in _AZ_PROCLITICS:
+        if folded.startswith(p) and len(folded) - len(p) >= 3:
+            forms.append(folded[len(p):])
+            break
+    for f in list(forms):
+        s = next((s for s in _AZ_SUFFIXES if f.endswith(s) and len(f) - len(s) >= 3), None)
+        if s is not None:
+            forms.append(f[: -len(s)])
+    for f in list(forms):
+        p = next((p for p in _AZ_PREFIXES if f.startswith(p) and len(f) - len(p) >= 3), None)
+        if p is not None:
+            forms.append(f[len(p):])
+    out = [sk for sk in (skeleton(f) for f in forms) if len(sk) >= 2]
+    return tuple(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=200_000)
+def _concept_norm_variants_of(w: str) -> tuple[str, ...]:
+    if is_arabic(w):
+        return arabic_concept_variants(w)
+    if len(w) > 3 and w[-1] in "sx" and w.isalpha():
+        return (w, w[:-1])
+    return (w,)
+
+
+def _concept_norm_variants(token: Token, view: TextView) -> tuple[str, ...]:
+    return _concept_norm_variants_of(token.norm)
+
+
+def _concept_fold_variants(token: Token, view: TextView) -> tuple[str, ...]:
+    if "arabizi" in view.flags or _ARABIZI_DIGIT.search(token.norm):
+        return arabizi_concept_variants(token.norm)
+    return ()
+
+
+def _skeleton_key(word: str) -> str:
+    return skeleton(arabizi_fold(word))
+
+
+def _term_skeleton(term: str) -> str:
+    return "".join(_skeleton_key(w) for w in MODES["norm"].words(term.rstrip("*")))
+
+
+def _concept_azfold_variants(token: Token, view: TextView) -> tuple[str, ...]:
+    if "arabizi" in view.flags or _ARABIZI_DIGIT.search(token.norm):
+        return latin_fold_variants(token.norm)
+    return ()
+
+
+def _arabizi_possible(view: TextView) -> bool:
+    return "arabizi" in view.flags or any(_ARABIZI_DIGIT.search(t.norm) for t in view.tokens)
+
+
+CONCEPT_MODES: dict[str, Mode] = {
+    "norm": Mode("norm", MODES["norm"].words, _concept_norm_variants, MODES["norm"].key),
+    "skel": Mode("skel", MODES["norm"].words, _concept_fold_variants, _skeleton_key, _arabizi_possible),
+    "azfold": Mode("azfold", MODES["norm"].words, _concept_azfold_variants, latin_fold_key, _arabizi_possible),
+}
+CONCEPT_GROUP_MODES = {"arabizi": "skel"}
+
+# --------------------------------------------------------------------------------------------
+# The concept lexicon file
+# --------------------------------------------------------------------------------------------
+
+_SETTINGS: dict[str, tuple[type, float, float | None]] = {
+    # name: (type, minimum, maximum)
+    "threshold": (float, 0.0, 1.0),
+    "idle_days": (float, 0.01, None),
+    "singleton_idle_days": (float, 0.01, None),
+    "max_clusters": (int, 10, None),
+    "max_members": (int, 10, None),
+    "max_exemplars": (int, 1, 50),
+    "max_candidates": (int, 1, 1000),
+    "posting_limit": (int, 1, 10_000),
+    "specificity_clusters": (float, 0.1, None),
+}
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "threshold": 0.55, "idle_days": 30, "singleton_idle_days": 14, "max_clusters": 50_000,
+    "max_members": 300_000, "max_exemplars": 6, "max_candidates": 8, "posting_limit": 64,
+    "specificity_clusters": 8.0,
+}
+
+
+@dataclass
+class ConceptLexicon:
+    path: str
+    concepts: TermMatcher  # the concepts, and the words to ignore under the key IGNORE
+    weights: dict[str, float]
+    stopwords: frozenset[str]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def load_concepts(path: str | Path = DEFAULT_CONCEPTS) -> ConceptLexicon:
+    """Read and validate the concept lexicon; errors name the file and the field."""
+    path = Path(path)
+    r = _Reader(_display(path))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise r.fail("(file)", "not found") from exc
+    except yaml.YAMLError as exc:
+        raise r.fail("(file)", f"not valid YAML: {exc}") from exc
+    data = r.mapping(data, "(root)", {"version", "settings", "ignore", "stopwords", "concepts"})
+    if data.get("version") != 1:
+        raise r.fail("version", f"expected 1, got {data.get('version')!r}")
+    settings = dict(DEFAULT_SETTINGS)
+    for name, value in r.mapping(data.get("settings", {}), "settings", _SETTINGS).items():
+        kind, low, high = _SETTINGS[name]
+        ok = not isinstance(value, bool) and isinstance(value, int | float) and (kind is float or isinstance(value, int))
+        if not ok or value < low or (high is not None and value > high):
+            bounds = f">= {low}" + (f" and <= {high}" if high is not None else "")
+            raise r.fail(f"settings.{name}", f"expected {'an integer' if kind is int else 'a number'} {bounds}, got {value!r}")
+        settings[name] = kind(value)
+
+    concepts = TermMatcher(CONCEPT_MODES)
+    weights: dict[str, float] = {}
+    raw_concepts = r.mapping(data.get("concepts"), "concepts")
+    if not raw_concepts:
+        raise r.fail("concepts", "expected at least one concept")
+    for ident, body in raw_concepts.items():
+        where = f"concepts.{ident}"
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", str(ident)):
+            raise r.fail(where, "a concept id is lower case letters, digits and _")
+        body = r.mapping(body, where, {"weight", "terms"})
+        weight = body.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 < weight <= 5:
+            raise r.fail(f"{where}.weight", f"expected a number in (0, 5], got {weight!r}")
+        weights[str(ident)] = float(weight)
+        if "terms" not in body:
+            raise r.fail(where, "missing 'terms'")
+        terms = r.mapping(body["terms"], f"{where}.terms")
+        if not terms:
+            raise r.fail(f"{where}.terms", "expected at least one group of terms")
+        for group, items in terms.items():
+            for n, term in enumerate(r.strings(items, f"{where}.terms.{group}")):
+                mode = CONCEPT_GROUP_MODES.get(str(group), "norm")
+                if mode == "skel" and len(_term_skeleton(term)) < 3:
+                    mode = "azfold"  # too few consonants to compare on them: letter for letter
+                try:
+                    concepts.add(str(ident), term, mode)
+                except ValueError as exc:
+                    raise r.fail(f"{where}.terms.{group}[{n}]", f"{exc}: {term!r}") from exc
+
+    if "ignore" in data:  # found in the same pass as the concepts
+        add_groups(r, concepts, IGNORE, data["ignore"], "ignore", group_modes=CONCEPT_GROUP_MODES)
+    stop: set[str] = set()
+    for group, items in r.mapping(data.get("stopwords", {}), "stopwords").items():
+        for word in r.strings(items, f"stopwords.{group}"):
+            stop.update(f(w) for w in MODES["norm"].words(word) for f in (_script_key, _stem_key))
+    return ConceptLexicon(r.path, concepts, weights, frozenset(stop), settings)
+
+
+@lru_cache(maxsize=4)
+def _cached_concepts(path: str) -> ConceptLexicon:
+    return load_concepts(path)
+
+
+# --------------------------------------------------------------------------------------------
+# Signatures
+# --------------------------------------------------------------------------------------------
+
+# Content words are compared on a key shared by the scripts. Darija is written in both, and MSA
+# shares its roots: Arabic-script words are spelled out the way Arabizi writes them (ع 3, ح 7,
+# ق 9, ش ch, خ kh...), then every word goes through the same folding, the same removal of
+# article, verb prefix and pronoun suffix, and is compared on its consonants: «يطلقو» and
+# "ytl9o" → "tl9"; «البراسلي» and "lbrasli" → "brsl"; and French and English cognates or
+# loanwords meet too ("ministre"/"minister", "bracelet" in an Arabizi post).
+_TRANSLIT = str.maketrans({
+    "ب": "b", "ت": "t", "ث": "t", "ج": "j", "ح": "7", "خ": "kh", "د": "d", "ذ": "d", "ر": "r", "ز": "z",
+    "س": "s", "ش": "ch", "ص": "s", "ض": "d", "ط": "t", "ظ": "d", "ع": "3", "غ": "gh", "ف": "f", "ق": "9",
+    "ك": "k", "ڭ": "g", "گ": "g", "ل": "l", "م": "m", "ن": "n", "ه": "h", "ة": "a", "ء": "2", "أ": "a",
+    "إ": "i", "آ": "a", "ا": "a", "ى": "a", "ي": "i", "و": "u", "ئ": "2", "ؤ": "2", "پ": "p", "ڤ": "v", "چ": "ch",
+})
+_SK_PROCLITICS = ("wal", "bal", "fal", "kal", "lal", "wl", "fl", "bl", "dl", "al", "el", "l", "w", "f", "b", "d")
+_SK_PREFIXES = ("ghai", "ghan", "ghat", "gha", "kai", "kan", "kat", "ka", "ki", "ta", "ti", "si", "sa", "i", "t", "n")
+_SK_SUFFIXES = ("uhum", "uha", "hum", "hun", "kum", "lih", "lik", "ha", "lu", "ch", "ni", "na", "k")
+_SK_DROP = re.compile(r"[aeiouw2]")
+_SK_DIGRAPHS = (("ch", "c"), ("gh", "g"), ("th", "t"), ("dh", "d"))
+
+
+def _consonants(folded: str) -> str:
+    for a, b in _SK_DIGRAPHS:
+        folded = folded.replace(a, b)
+    return _RUNS_SK.sub(r"\1", _SK_DROP.sub("", folded))
+
+
+_RUNS_SK = re.compile(r"(.)\1+")
+
+
+# A light stemmer for French, English and Spanish words, so that "gratuit" meets "gratuitement"
+# and "libérés" meets "libération" (their consonants are compared afterwards).
+_LATIN_SUFFIXES = ("ements", "ement", "ments", "ment", "ations", "ation", "tions", "tion", "ives", "ive",
+                   "euses", "euse", "eurs", "eur", "ings", "ing", "ies", "ers", "er", "ez", "ed", "ent", "es",
+                   "e", "s")
+
+
+@lru_cache(maxsize=200_000)
+def _stem_key(word: str) -> str:
+    """The key of a word of a French, English or Spanish post: light stemming, then consonants."""
+    if not is_arabic(word) and word.isalpha():
+        for suffix in _LATIN_SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+                word = word[: -len(suffix)]
+                break
+    return _script_key(word)
+
+
+@lru_cache(maxsize=200_000)
+def _script_key(word: str) -> str:
+    """The consonant key of a Darija or MSA word, the same whichever script it is written in."""
+    if is_arabic(word):
+        word = word[:-1] + "a" if word.endswith("ه") else word  # ة, normalised to ه, is said "a"
+        word = word.translate(_TRANSLIT)
+    folded = arabizi_fold(word)
+    for affixes, cut in ((_SK_PROCLITICS, "start"), (_SK_SUFFIXES, "end"), (_SK_PREFIXES, "start")):
+        for a in affixes:
+            if (folded.startswith(a) if cut == "start" else folded.endswith(a)):
+                rest = folded[len(a):] if cut == "start" else folded[: -len(a)]
+                if len(_consonants(rest)) >= 3:
+                    folded = rest
+                break
+    key = _consonants(folded)
+    return key if len(key) >= 3 else folded  # two consonants are too many words
+
+
+# -- quantities: amounts, counts, dates, durations ------------------------------------------------
+
+
+def _normal_set(*words: str) -> frozenset[str]:
+    return frozenset(n for n in (normalize(w).strip() for w in words) if n)
+
+
+_MONTH_NAMES = {
+    1: ("janvier", "january", "enero", "يناير", "جانفي", "janvier", "yanayer", "yanayir"),
+    2: ("février", "february", "febrero", "فبراير", "فيفري", "fbrayer", "febrayer"),
+    3: ("mars", "march", "marzo", "مارس"),
+    4: ("avril", "april", "abril", "أبريل", "ابريل", "أفريل", "abril"),
+    5: ("mai", "may", "mayo", "ماي", "مايو"),
+    6: ("juin", "june", "junio", "يونيو", "يونيه", "جوان", "younyou"),
+    7: ("juillet", "july", "julio", "يوليوز", "يوليو", "جويلية", "youlyouz"),
+    8: ("août", "aout", "august", "agosto", "غشت", "أغسطس", "اوت", "ghocht", "ghoucht"),
+    9: ("septembre", "september", "septiembre", "شتنبر", "سبتمبر", "chtenber", "chtanbir"),
+    10: ("octobre", "october", "octubre", "أكتوبر", "اكتوبر", "oktobar"),
+    11: ("novembre", "november", "noviembre", "نونبر", "نوفمبر", "nonbir", "nounbir", "novambr"),
+    12: ("décembre", "decembre", "december", "diciembre", "دجنبر", "ديسمبر", "dojanbir", "dujanbir", "dujamber"),
+}
+_MONTH_OF = {normalize(w).strip(): m for m, names in _MONTH_NAMES.items() for w in names}
+_ORDINAL_FIRST = _normal_set("1er", "premier", "first", "فاتح", "fati7", "fatih")
+_THOUSAND = _normal_set("ألف", "الف", "آلاف", "الاف", "ألاف", "alf", "alaf", "mille", "milles", "k", "thousand",
+                        "thousands", "mil")
+_MILLION = _normal_set("مليون", "مليونا", "ملايين", "million", "millions", "mlyoun", "melyoun", "mlyon", "mliun",
+                       "mlyun", "m", "mln", "millones")
+_BILLION = _normal_set("مليار", "مليارا", "ملايير", "milliard", "milliards", "billion", "billions", "mlyar",
+                       "melyar", "bn")
+_SCALES = ((_THOUSAND, 1e3), (_MILLION, 1e6), (_BILLION, 1e9))
+_YEAR_WORDS = _normal_set("an", "ans", "année", "années", "year", "years", "سنة", "سنوات", "سنين", "عام", "أعوام",
+                          "اعوام", "snin", "sna", "3am", "3wam", "años", "año")
+_YEARS_DUAL = {normalize(w).strip(): 2 for w in ("سنتين", "عامين", "3amayn", "3amin", "3amine", "3amen", "3amain")}
+_MONTH_WORDS = _normal_set("mois", "month", "months", "شهر", "شهور", "أشهر", "اشهر", "chhor", "chhour", "chhar",
+                           "chher", "meses", "mes")
+_MONTHS_DUAL = {normalize(w).strip(): 2 for w in ("شهرين", "chahrayn", "chhrin", "chahrin")}
+_UNIT_SUFFIXES = _normal_set("dh", "dhs", "mad", "درهم", "دراهم", "h", "e", "er", "eme", "th", "st", "nd", "rd", "€",
+                             "euros", "euro", "اورو", "يورو")
+_ORDINAL_SUFFIXES = frozenset({"", "st", "nd", "rd", "th", "er", "e", "eme"})
+_CURRENCIES = _normal_set("euro", "euros", "€", "اورو", "يورو", "أورو", "dollar", "dollars", "دولار", "درهم",
+                          "dirham", "dirhams", "dh", "dhs", "mad", "lora", "loro")
+_NUMBER = re.compile(r"^([وبلفك]{0,2})(\d{1,3}(?:\.\d{3})+|\d+(?:\.\d+)?)([a-z\u0621-\u064a€]*)$")
+_GENERIC_NUMBERS = frozenset({"43.22", "4322", "22.43"})
+# Words that can start a quantity without a digit: «سنتين», «فاتح دجنبر», «مليونا و400 ألف».
+_TRIGGERS = (frozenset(_YEARS_DUAL) | frozenset(_MONTHS_DUAL) | _ORDINAL_FIRST | _MILLION | _BILLION
+             | frozenset("و" + w for w in _MILLION | _BILLION))
+_CENTIMES_LANGS = frozenset({"ary"})  # Darija counts «مليون» in centimes: 10,000 DH
+
+
+def _scale_of(word: str) -> float | None:
+    bare = word[1:] if word[:1] in "وبل" and len(word) > 3 else word
+    for words, scale in _SCALES:
+        if word in words or bare in words:
+            return scale
+    return None
+
+
+class _Quantities:
+    """Reads the amounts, counts, dates and durations of a post into features."""
+
+    def __init__(self, view: TextView, lang: str | None) -> None:
+        self.toks = view.tokens
+        self.text = view.text
+        self.centimes = lang in _CENTIMES_LANGS
+        self.used: set[int] = set()
+        self.features: dict[str, float] = {}
+
+    def read(self) -> dict[str, float]:
+        toks, i = self.toks, 0
+        while i < len(toks):
+            word = toks[i].norm
+            if not (word[0].isdigit() or word in _TRIGGERS or (word[0] in "وبلفك" and word[1:2].isdigit())):
+                i += 1
+                continue
+            got = self._quantity(i)
+            if got is None:
+                i += 1
+                continue
+            key, weight, used = got
+            if key:
+                self.features[key] = max(weight, self.features.get(key, 0.0))
+            self.used.update(range(i, i + used))
+            i += used
+        return self.features
+
+    def _word(self, i: int) -> str:
+        return self.toks[i].norm if 0 <= i < len(self.toks) else ""
+
+    def _quantity(self, i: int) -> tuple[str, float, int] | None:
+        word = self._word(i)
+        if word in _YEARS_DUAL:
+            return f"y:{_YEARS_DUAL[word]}", W_DURATION, 1
+        if word in _MONTHS_DUAL:
+            return f"mo:{_MONTHS_DUAL[word]}", W_DURATION, 1
+        if word in _ORDINAL_FIRST and self._word(i + 1) in _MONTH_OF:
+            return f"d:{_MONTH_OF[self._word(i + 1)]:02d}-01", W_DATE, 2
+        scale = _scale_of(word)
+        if scale is not None and word not in ("k", "m") and not _NUMBER.match(self._word(i - 1)):
+            value, used = self._compound(scale, i + 1)  # «مليونا و400 ألف»
+            currency = self._word(used) in _CURRENCIES
+            return (*_number_feature(self._scaled(value, scale, word, currency)), used - i) if scale >= 1e6 else None
+        m = _NUMBER.match(word)
+        if m is None:
+            return None
+        if (word, self._word(i + 1)) in (("43", "22"), ("22", "43")):  # the law's number, 43-22
+            return "n:43.22", 0.2, 2
+        _, digits, suffix = m.groups()
+        if suffix and suffix not in _UNIT_SUFFIXES and _scale_of(suffix) is None:
+            return None
+        value = float(digits.replace(".", "")) if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", digits) else float(digits)
+        j = i + 1
+        # "30 000", "1 001": groups of three digits after one to three digits.
+        while re.fullmatch(r"\d{3}", self._word(j)) and value < 1000 ** (j - i) and len(digits) <= 3:
+            value = value * 1000 + float(self._word(j))
+            j += 1
+        # "1,4 million": a decimal comma before a scale word.
+        if (j == i + 1 and re.fullmatch(r"\d{1,2}", self._word(j)) and _scale_of(self._word(j + 1))
+                and self.text[self.toks[i].end:self.toks[j].start].strip() in (",", "،")):
+            value = float(f"{int(value)}.{self._word(j)}")
+            j += 1
+        scale = _scale_of(suffix) if suffix else None
+        scale_word = suffix
+        if scale is None and _scale_of(self._word(j)) is not None:
+            scale, scale_word = _scale_of(self._word(j)), self._word(j)
+            j += 1
+        if scale is not None:
+            currency = self._word(j) in _CURRENCIES
+            value = self._scaled(value, scale, scale_word, currency)
+            extra, j = self._compound(scale, j, base=0.0)
+            value += self._scaled(extra, scale, scale_word, currency) if extra else 0.0
+        nxt = self._word(j)
+        if nxt in _MONTH_OF and 1 <= value <= 31 and value == int(value) and scale is None:
+            return f"d:{_MONTH_OF[nxt]:02d}-{int(value):02d}", W_DATE, j + 1 - i
+        if self._word(i - 1) in _MONTH_OF and 1 <= value <= 31 and value == int(value) and suffix in _ORDINAL_SUFFIXES:
+            return f"d:{_MONTH_OF[self._word(i - 1)]:02d}-{int(value):02d}", W_DATE, j - i
+        if nxt in _YEAR_WORDS and value < 100 and scale is None:
+            return f"y:{value:g}", W_DURATION, j + 1 - i
+        if nxt in _MONTH_WORDS and value < 100 and scale is None:
+            return f"mo:{value:g}", W_DURATION, j + 1 - i
+        return (*_number_feature(value), j - i)
+
+    def _scaled(self, value: float, scale: float, word: str, currency: bool = False) -> float:
+        if self.centimes and scale >= 1e6 and word not in ("m", "k") and not currency:
+            return value * scale / 100  # centimes → dirhams
+        return value * scale
+
+    def _compound(self, scale: float, j: int, base: float = 1.0) -> tuple[float, int]:
+        """An amount continued with «و400 ألف» (and 400 thousand): the part below ``scale``."""
+        word = self._word(j)
+        if word == "و" and _NUMBER.match(self._word(j + 1)):
+            j, word = j + 1, self._word(j + 1)
+        m = _NUMBER.match(word)
+        if m is None or not (m.group(1) == "و" or self._word(j - 1) == "و"):
+            return base, j
+        part = float(m.group(2).replace(".", ""))
+        sub = _scale_of(self._word(j + 1))
+        if sub is None or sub >= scale:
+            return base, j
+        return base + part * sub / scale, j + 2
+
+
+# Weights of the features that are not concepts: how much sharing them says about sharing a claim.
+W_AMOUNT = 2.0  # a number of 100 or more: 30 000 detainees, 1.4 million DH, 1 001 judgments
+W_NUMBER = 1.0  # 10 to 99
+W_SMALL = 0.5  # below 10
+W_YEAR = 0.3  # 1990-2035
+W_DATE = 2.0  # day and month: 18 November
+W_DURATION = 1.0  # 2 years, 3 months
+W_PLACE = 1.5  # a Moroccan city, a person, a foreign body of the gazetteer
+W_INSTITUTION = 0.6  # the reform's institutions are named everywhere
+
+
+def _number_feature(value: float) -> tuple[str, float]:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    if text in _GENERIC_NUMBERS:
+        return f"n:{text}", 0.2
+    if 1990 <= value <= 2035 and value == int(value):
+        return f"n:{text}", W_YEAR
+    if value >= 100:
+        return f"n:{text}", W_AMOUNT
+    if value >= 10:
+        return f"n:{text}", W_NUMBER
+    return f"n:{text}", W_SMALL
+
+
+_EMPTY: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class Signature:
+    """What a post says, in comparable form: weighted language-free features and content words."""
+
+    features: dict[str, float]
+    words: frozenset[str]
+    lang: str | None = None
+    numbers: frozenset[str] = field(init=False, repr=False, compare=False)
+    index_keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # the specific numbers (10 and more, not a year): two posts giving different ones conflict
+        self.numbers = frozenset(k for k, w in self.features.items() if k.startswith("n:") and w >= 1.0) or _EMPTY
+        # What the clusterer's inverted index knows the post by: its features that are not
+        # generic, and its dozen longest words (the longest are the rarest).
+        self.index_keys = tuple([k for k, w in self.features.items() if w >= 0.5]
+                                + [sys.intern("w:" + w) for w in sorted(self.words, key=lambda w: (-len(w), w))[:12]])
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to compare: fewer than two content words and only generic features (a link
+        and hashtags, emojis, a greeting)."""
+        return len(self.words) < 2 and sum(self.features.values()) < 1.5
+
+    @property
+    def weight(self) -> float:
+        return sum(self.features.values())
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"f": dict(self.features), "w": sorted(self.words), "l": self.lang}
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Signature:
+        return cls({sys.intern(k): float(v) for k, v in doc.get("f", {}).items()},
+                   frozenset(sys.intern(w) for w in doc.get("w", [])), doc.get("l"))
+
+
+class Signer:
+    """Turns a post into its :class:`Signature`."""
+
+    def __init__(self, lexicon: ConceptLexicon, gazetteer: Gazetteer | None) -> None:
+        self.lexicon = lexicon
+        self.gazetteer = gazetteer
+
+    def sign(self, text: str, lang: str | None = None, script: str | None = None) -> Signature:
+        arabizi = lang == "ary" or lang in (None, "und")
+        view = TextView(text, frozenset({"arabizi"}) if arabizi else frozenset())
+        toks = view.tokens
+        skip: set[int] = set()
+        found = self.lexicon.concepts.find(view)
+        for m in found:
+            if m.key == IGNORE:
+                skip.update(range(m.start, m.end + 1))
+        features: dict[str, float] = {}
+        for m in found:
+            if m.key == IGNORE or m.start in skip:
+                continue
+            key = sys.intern("c:" + m.key)
+            features[key] = self.lexicon.weights[m.key]
+        quantities = _Quantities(view, lang)
+        for key, weight in quantities.read().items():
+            key = sys.intern(key)
+            features[key] = max(weight, features.get(key, 0.0))
+        number_tokens = quantities.used
+        if self.gazetteer is not None:
+            for m in self.gazetteer.match(view):
+                entry = self.gazetteer.entries[m.key]
+                features[sys.intern("e:" + (entry.id or entry.name))] = W_INSTITUTION if entry.id else W_PLACE
+        words = set()
+        stop = self.lexicon.stopwords
+        word_key = _script_key if arabizi else _stem_key
+        for k, tok in enumerate(toks):
+            if k in skip or k in number_tokens or tok.hashtag or len(tok.norm) < 2 or tok.norm[0].isdigit():
+                continue
+            key = word_key(tok.norm)
+            if key in stop or len(key) < 2:
+                continue
+            words.add(sys.intern(key))
+        return Signature(features, frozenset(words), lang)
+
+
+# Shape of the similarity (see feature_similarity): how much weight two posts must share before
+# their overlap counts fully, and how much a conflict of specific numbers costs.
+MIN_SHARED = 3.5
+NUMBER_CONFLICT = 0.4
+MIN_SHARED_WORDS = 3
+
+
+def _overlap(shared: float, wa: float, wb: float) -> float:
+    """Between the overlap coefficient (a forward that adds words still matches) and Dice."""
+    small, large = (wa, wb) if wa <= wb else (wb, wa)
+    if small <= 0:
+        return 0.0
+    return min(1.0, shared / (0.5 * small + 0.5 * (small * large) ** 0.5))
+
+
+def feature_similarity(a: Signature, b: Signature, specificity: _Specificity | None = None) -> float:
+    """Weighted overlap of the language-free features (concepts, numbers, entities).
+
+    Each feature's weight is multiplied by its ``specificity`` (1 when absent): how rare it is
+    among the active clusters. Discounted when the two posts share less than ``MIN_SHARED`` of
+    weight (a concept or two in common is a topic, not a claim) and when both give specific
+    numbers, none in common.
+    """
+    spec = specificity or _Specificity({}, 1.0)
+    wa = {k: w * spec.get(k) for k, w in a.features.items()}
+    return _feature_similarity(wa, sum(wa.values()), a, b, spec)
+
+
+def _feature_similarity(wa: Mapping[str, float], total_a: float, a: Signature, b: Signature,
+                        spec: _Specificity) -> float:
+    """feature_similarity with the first post's weights computed once (they are compared with
+    many exemplars)."""
+    fb = b.features
+    if not wa or not fb:
+        return 0.0
+    shared = 0.0
+    total_b = 0.0
+    memo = spec.memo
+    for k, w in fb.items():
+        f = memo.get(k)
+        total_b += w * (spec.get(k) if f is None else f)
+        if k in wa:
+            shared += wa[k]
+    if not shared:
+        return 0.0
+    sim = _overlap(shared, total_a, total_b)
+    if shared < MIN_SHARED:
+        sim *= shared / MIN_SHARED
+    return sim * _conflict(a, b)
+
+
+def _conflict(a: Signature, b: Signature) -> float:
+    """NUMBER_CONFLICT when both posts give specific numbers and none in common (30 000 vs
+    12 000 released: another claim, however alike the wording), else 1."""
+    return NUMBER_CONFLICT if a.numbers and b.numbers and a.numbers.isdisjoint(b.numbers) else 1.0
+
+
+def word_similarity(a: Signature, b: Signature) -> float:
+    """Overlap of the content words (same-language copies and near-copies), discounted like the
+    features when specific numbers conflict."""
+    wa, wb = a.words, b.words
+    if not wa or not wb:
+        return 0.0
+    inter = len(wa & wb)
+    sim = _overlap(inter, len(wa), len(wb))
+    if inter < MIN_SHARED_WORDS:
+        sim *= inter / MIN_SHARED_WORDS
+    return sim * _conflict(a, b)
+
+
+def similarity(a: Signature, b: Signature, specificity: _Specificity | None = None) -> float:
+    """How likely two signatures state the same claim, in [0, 1]: the larger of the feature and
+    the word similarities."""
+    return max(feature_similarity(a, b, specificity), word_similarity(a, b))
+
+
+# --------------------------------------------------------------------------------------------
+# Clusters and their store
+# --------------------------------------------------------------------------------------------
+
+REPRESENTATIVE_CHARS = 280
+MEMBER_SAMPLE = 5
+
+
+def cluster_id_for(mention_id: str) -> str:
+    """The id of a cluster, fixed by its first member: ``cl-`` + 12 hex digits."""
+    return "cl-" + hashlib.blake2b(mention_id.encode("utf-8"), digest_size=6).hexdigest()
+
+
+def _minute(t: datetime) -> int:
+    return int(t.timestamp() // 60)
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat()
+
+
+def _parse(t: str | datetime) -> datetime:
+    if isinstance(t, datetime):
+        return t
+    value = datetime.fromisoformat(t.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class Cluster:
+    cluster_id: str
+    first_seen: datetime
+    last_seen: datetime
+    size: int = 0
+    exemplars: list[Signature] = field(default_factory=list)
+    lang_counts: dict[str, int] = field(default_factory=dict)
+    platform_counts: dict[str, int] = field(default_factory=dict)
+    representative: str = ""
+    member_sample: list[str] = field(default_factory=list)
+    minutes: dict[int, int] = field(default_factory=dict)  # event minute → members, last hour only
+
+    def add(self, mention_id: str, lang: str | None, platform: str | None, when: datetime) -> None:
+        self.size += 1
+        self.last_seen = max(self.last_seen, when)
+        self.first_seen = min(self.first_seen, when)
+        key = lang or "und"
+        self.lang_counts[key] = self.lang_counts.get(key, 0) + 1
+        if platform:
+            self.platform_counts[platform] = self.platform_counts.get(platform, 0) + 1
+        if len(self.member_sample) < MEMBER_SAMPLE:
+            self.member_sample.append(mention_id)
+        minute = _minute(when)
+        self.minutes[minute] = self.minutes.get(minute, 0) + 1
+        horizon = _minute(self.last_seen) - 60
+        if len(self.minutes) > 61:
+            self.minutes = {m: c for m, c in self.minutes.items() if m > horizon}
+
+    def growth_per_hour(self, now: datetime | None = None) -> int:
+        """Members in the hour of event time ending at ``now`` (default: the last member)."""
+        end = _minute(now or self.last_seen)
+        return sum(c for m, c in self.minutes.items() if end - 60 < m <= end)
+
+    def to_doc(self, now: datetime | None = None) -> dict[str, Any]:
+        """The stored form (also what the Elasticsearch index holds)."""
+        return {
+            "cluster_id": self.cluster_id,
+            "size": self.size,
+            "first_seen": _iso(self.first_seen),
+            "last_seen": _iso(self.last_seen),
+            "languages": sorted(self.lang_counts),
+            "lang_counts": dict(sorted(self.lang_counts.items())),
+            "platforms": sorted(self.platform_counts),
+            "platform_counts": dict(sorted(self.platform_counts.items())),
+            "growth_per_hour": self.growth_per_hour(now),
+            "representative": self.representative,
+            "member_sample": list(self.member_sample),
+            "signature": {
+                "exemplars": [e.to_doc() for e in self.exemplars],
+                "minutes": {str(m): c for m, c in sorted(self.minutes.items())},
+            },
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Cluster:
+        sig = doc.get("signature") or {}
+        return cls(
+            cluster_id=doc["cluster_id"],
+            first_seen=_parse(doc["first_seen"]),
+            last_seen=_parse(doc["last_seen"]),
+            size=int(doc.get("size", 0)),
+            exemplars=[Signature.from_doc(e) for e in sig.get("exemplars", [])],
+            lang_counts={k: int(v) for k, v in (doc.get("lang_counts") or {}).items()},
+            platform_counts={k: int(v) for k, v in (doc.get("platform_counts") or {}).items()},
+            representative=doc.get("representative", ""),
+            member_sample=list(doc.get("member_sample") or []),
+            minutes={int(m): int(c) for m, c in (sig.get("minutes") or {}).items()},
+        )
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A mention joined a cluster at this event time (what makes redelivery idempotent)."""
+
+    mention_id: str
+    cluster_id: str
+    seen_at: datetime
+
+
+class ClusterStore(Protocol):
+    """Where the clusterer keeps what must survive a restart.
+
+    Lifecycle: a clusterer calls :meth:`load_clusters` and :meth:`load_memberships` once when it
+    starts, then :meth:`save` with what changed, at each flush. ``save`` must be idempotent
+    (documents keyed by cluster id and by mention id) so that saving twice is harmless.
+    """
+
+    def load_clusters(self, idle_days: float, limit: int) -> Iterable[Mapping[str, Any]]:
+        """Cluster documents still active: last member within ``idle_days`` of the newest one;
+        at most ``limit``, the most recently active first."""
+        ...
+
+    def load_memberships(self, limit: int) -> Iterable[Membership]:
+        """The ``limit`` most recent memberships, the most recent first."""
+        ...
+
+    def save(self, clusters: Sequence[Mapping[str, Any]], memberships: Sequence[Membership]) -> None:
+        """Upsert cluster documents (by cluster id) and memberships (by mention id)."""
+        ...
+
+
+class InMemoryClusterStore:
+    """A :class:`ClusterStore` in a dict, for tests and offline runs; documents are copied, as
+    a real store would serialise them."""
+
+    def __init__(self) -> None:
+        self.clusters: dict[str, dict[str, Any]] = {}
+        self.memberships: dict[str, Membership] = {}
+        self.saves = 0
+
+    def load_clusters(self, idle_days: float, limit: int) -> list[dict[str, Any]]:
+        docs = sorted(self.clusters.values(), key=lambda d: d["last_seen"], reverse=True)
+        if not docs:
+            return []
+        newest = _parse(docs[0]["last_seen"])
+        horizon = newest - timedelta(days=idle_days)
+        return [copy.deepcopy(d) for d in docs[:limit] if _parse(d["last_seen"]) >= horizon]
+
+    def load_memberships(self, limit: int) -> list[Membership]:
+        return sorted(self.memberships.values(), key=lambda m: m.seen_at, reverse=True)[:limit]
+
+    def save(self, clusters: Sequence[Mapping[str, Any]], memberships: Sequence[Membership]) -> None:
+        self.saves += 1
+        for doc in clusters:
+            self.clusters[doc["cluster_id"]] = json.loads(json.dumps(doc))
+        for m in memberships:
+            self.memberships[m.mention_id] = m
+
+
+# --------------------------------------------------------------------------------------------
+# The online clusterer
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Assignment:
+    cluster_id: str | None
+    score: float | None  # similarity to the cluster joined; None for a new cluster or no id
+    new: bool
+    redelivered: bool = False
+
+
+class RumorClusterer:
+    """Online, deterministic clustering of posts into claims (see the module docstring)."""
+
+    def __init__(self, lexicon: ConceptLexicon | str | Path | None = None, *,
+                 gazetteer: Gazetteer | str | Path | None = DEFAULT_GAZETTEER,
+                 store: ClusterStore | None = None, **overrides: Any) -> None:
+        if isinstance(lexicon, ConceptLexicon):
+            self.lexicon = lexicon
+        else:
+            self.lexicon = _cached_concepts(str(Path(lexicon or DEFAULT_CONCEPTS).resolve()))
+        if gazetteer is None or isinstance(gazetteer, Gazetteer):
+            gaz = gazetteer
+        else:
+            gaz = _cached_gazetteer(str(Path(gazetteer).resolve()))
+        self.signer = Signer(self.lexicon, gaz)
+        unknown = set(overrides) - set(DEFAULT_SETTINGS)
+        if unknown:
+            raise TypeError(f"unknown setting(s) {sorted(unknown)}; expected {sorted(DEFAULT_SETTINGS)}")
+        cfg = {**self.lexicon.settings, **overrides}
+        self.threshold: float = cfg["threshold"]
+        self.idle = timedelta(days=cfg["idle_days"])
+        self.singleton_idle = timedelta(days=cfg["singleton_idle_days"])
+        self.max_clusters: int = cfg["max_clusters"]
+        self.max_members: int = cfg["max_members"]
+        self.max_exemplars: int = cfg["max_exemplars"]
+        self.max_candidates: int = cfg["max_candidates"]
+        self.posting_limit: int = cfg["posting_limit"]
+        self.specificity_clusters: float = cfg["specificity_clusters"]
+
+        self.store = store
+        self.clusters: dict[str, Cluster] = {}
+        self.members: dict[str, str] = {}  # mention id → cluster id, oldest first
+        self._postings: dict[str, dict[str, None]] = {}
+        # In how many active clusters each feature appears: a feature every other cluster has
+        # (the bracelet, the DGAPR, «الحبس») says little about which claim a post makes.
+        self._cf: dict[str, int] = {}
+        self._dirty: set[str] = set()
+        self._pending: list[Membership] = []
+        self.watermark: datetime | None = None  # newest event time seen
+        # (when it may expire, cluster id): checked as event time passes; a cluster that grew
+        # meanwhile is put back with its new date, so each cluster has one entry.
+        self._expiry: list[tuple[datetime, str]] = []
+        if store is not None:
+            self._restore(store)
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def assign(self, mention_id: str, text: str, *, lang: str | None = None, script: str | None = None,
+               published_at: datetime, platform: str | None = None) -> Assignment:
+        """The cluster of one post, updating the clusters; call in arrival order."""
+        known = self.members.get(mention_id)
+        if known is not None:
+            return Assignment(known, None, False, redelivered=True)
+        if published_at.tzinfo is None:
+            raise ValueError("published_at must carry a time zone")
+        self._advance(published_at)
+        sig = self.signer.sign(text, lang, script)
+        if sig.empty:
+            return Assignment(None, None, False)
+        best, score = self._best(sig, published_at)
+        if best is not None and score >= self.threshold:
+            cluster = best
+            new = False
+            self._maybe_exemplar(cluster, sig)
+        else:
+            cluster = Cluster(cluster_id_for(mention_id), published_at, published_at, representative=_trim(text))
+            self.clusters[cluster.cluster_id] = cluster
+            heapq.heappush(self._expiry, (published_at + self.singleton_idle, cluster.cluster_id))
+            self._add_exemplar(cluster, sig)
+            new = True
+        cluster.add(mention_id, lang, platform, published_at)
+        self._touch(cluster.cluster_id, sig)
+        self._remember(mention_id, cluster.cluster_id, published_at)
+        return Assignment(cluster.cluster_id, None if new else round(score, 4), new)
+
+    def flush(self) -> int:
+        """Save the clusters changed and the memberships made since the last flush; returns how
+        many cluster documents were written."""
+        if self.store is None or (not self._dirty and not self._pending):
+            self._dirty.clear()
+            self._pending.clear()
+            return 0
+        docs = [self.clusters[c].to_doc(self.watermark) for c in sorted(self._dirty) if c in self.clusters]
+        self.store.save(docs, list(self._pending))
+        self._dirty.clear()
+        self._pending.clear()
+        return len(docs)
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def stats(self) -> dict[str, int]:
+        return {"clusters": len(self.clusters), "members": len(self.members),
+                "postings": sum(len(p) for p in self._postings.values()), "features": len(self._postings),
+                "feature_counts": len(self._cf)}
+
+    # -- matching --------------------------------------------------------------------------------
+
+    def _index(self, cid: str, sig: Signature) -> None:
+        for key in sig.index_keys:
+            posting = self._postings.get(key)
+            if posting is None:
+                posting = self._postings[sys.intern(key)] = {}
+            posting.pop(cid, None)
+            posting[cid] = None
+            if len(posting) > self.posting_limit:
+                del posting[next(iter(posting))]
+
+    def _touch(self, cid: str, sig: Signature) -> None:
+        """Move a cluster that just grew to the recent end of its postings."""
+        for key in sig.index_keys:
+            posting = self._postings.get(key)
+            if posting is not None and cid in posting:
+                del posting[cid]
+                posting[cid] = None
+        if self.store is not None:
+            self._dirty.add(cid)
+
+    def _best(self, sig: Signature, now: datetime) -> tuple[Cluster | None, float]:
+        votes: dict[str, float] = {}
+        for key in sig.index_keys:
+            posting = self._postings.get(key)
+            if not posting:
+                continue
+            w = sig.features.get(key, 1.0)
+            for cid in posting:
+                votes[cid] = votes.get(cid, 0.0) + w
+        if not votes:
+            return None, 0.0
+        ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[: self.max_candidates]
+        # A cluster sharing a third of what the best candidate shares with the post will not win.
+        floor = ranked[0][1] / 3
+        ranked = [kv for kv in ranked if kv[1] >= floor]
+        best: Cluster | None = None
+        best_score = 0.0
+        spec = _Specificity(self._cf, self.specificity_clusters)
+        weights = {k: w * spec.get(k) for k, w in sig.features.items()}
+        total = sum(weights.values())
+        for cid, _ in ranked:
+            cluster = self.clusters.get(cid)
+            if cluster is None or self._expired(cluster, now):
+                continue
+            score = max(max(_feature_similarity(weights, total, sig, e, spec), word_similarity(sig, e))
+                        for e in cluster.exemplars)
+            if score > best_score or (score == best_score and best is not None and cluster.first_seen < best.first_seen):
+                best, best_score = cluster, score
+        return best, best_score
+
+    def _maybe_exemplar(self, cluster: Cluster, sig: Signature) -> None:
+        """Keep a member as an exemplar when it is phrased unlike the ones kept (another language,
+        another wording), so later posts phrased like it find the cluster too."""
+        if len(cluster.exemplars) >= self.max_exemplars:
+            return
+        closest = max(word_similarity(sig, e) for e in cluster.exemplars)
+        if closest < 0.5:
+            self._add_exemplar(cluster, sig)
+
+    def _add_exemplar(self, cluster: Cluster, sig: Signature) -> None:
+        known = set().union(*(e.features for e in cluster.exemplars)) if cluster.exemplars else set()
+        cluster.exemplars.append(sig)
+        self._index(cluster.cluster_id, sig)
+        for key in sig.features:
+            if key not in known:
+                self._cf[key] = self._cf.get(key, 0) + 1
+
+    def _forget(self, cluster: Cluster) -> None:
+        cid = cluster.cluster_id
+        for key in set().union(*(e.features for e in cluster.exemplars)):
+            n = self._cf.get(key, 0) - 1
+            if n > 0:
+                self._cf[key] = n
+            else:
+                self._cf.pop(key, None)
+        for sig in cluster.exemplars:
+            for key in sig.index_keys:
+                posting = self._postings.get(key)
+                if posting is not None:
+                    posting.pop(cid, None)
+                    if not posting:
+                        del self._postings[key]
+
+    # -- memory bounds ---------------------------------------------------------------------------
+
+    def _expired(self, cluster: Cluster, now: datetime) -> bool:
+        idle = self.singleton_idle if cluster.size <= 1 else self.idle
+        return now - cluster.last_seen > idle
+
+    def _expires_at(self, cluster: Cluster) -> datetime:
+        return cluster.last_seen + (self.singleton_idle if cluster.size <= 1 else self.idle)
+
+    def _advance(self, when: datetime) -> None:
+        if self.watermark is None or when > self.watermark:
+            self.watermark = when
+            self.sweep()
+
+    def sweep(self) -> int:
+        """Forget the clusters idle for too long at the current event time, and the least
+        recent one-post clusters (then the least recent others) beyond ``max_clusters``;
+        returns how many were forgotten."""
+        now = self.watermark
+        gone = 0
+        while self._expiry and now is not None and self._expiry[0][0] < now:
+            _, cid = heapq.heappop(self._expiry)
+            cluster = self.clusters.get(cid)
+            if cluster is None:
+                continue
+            due = self._expires_at(cluster)
+            if due < now:
+                self._forget(self.clusters.pop(cid))
+                gone += 1
+            else:
+                heapq.heappush(self._expiry, (due, cid))
+        if len(self.clusters) > self.max_clusters:
+            # Full: drop a twentieth at once, so that this sort stays rare.
+            excess = len(self.clusters) - self.max_clusters + max(1, self.max_clusters // 20)
+            order = sorted(self.clusters.values(), key=lambda c: (c.size > 1, c.last_seen, c.cluster_id))
+            for cluster in order[:excess]:
+                self._forget(self.clusters.pop(cluster.cluster_id))
+            gone += excess
+        return gone
+
+    def _remember(self, mention_id: str, cluster_id: str, when: datetime) -> None:
+        self.members[mention_id] = cluster_id
+        if self.store is not None:  # without a store there is nothing to flush to
+            self._pending.append(Membership(mention_id, cluster_id, when))
+        while len(self.members) > self.max_members:
+            del self.members[next(iter(self.members))]
+
+    # -- restart ------------------------------------------------------------------------------------
+
+    def _restore(self, store: ClusterStore) -> None:
+        docs = list(store.load_clusters(self.idle.total_seconds() / 86400, self.max_clusters))
+        for doc in sorted(docs, key=lambda d: (d["first_seen"], d["cluster_id"])):
+            cluster = Cluster.from_doc(doc)
+            exemplars, cluster.exemplars = cluster.exemplars, []
+            if not exemplars:
+                continue
+            self.clusters[cluster.cluster_id] = cluster
+            heapq.heappush(self._expiry, (self._expires_at(cluster), cluster.cluster_id))
+            for sig in exemplars:
+                self._add_exemplar(cluster, sig)
+            if self.watermark is None or cluster.last_seen > self.watermark:
+                self.watermark = cluster.last_seen
+        memberships = list(store.load_memberships(self.max_members))
+        for m in reversed(memberships):  # oldest first, so the newest are evicted last
+            self.members[m.mention_id] = m.cluster_id
+        self.sweep()
+
+
+class _Specificity:
+    """How rare a feature is among the active clusters: 1 / (1 + clusters having it / ``half``),
+    so a feature found in ``half`` clusters counts half. Memoised for the post being placed."""
+
+    __slots__ = ("cf", "half", "memo")
+
+    def __init__(self, cf: Mapping[str, int], half: float) -> None:
+        self.cf, self.half = cf, half
+        self.memo: dict[str, float] = {}
+
+    def get(self, key: str) -> float:
+        value = self.memo.get(key)
+        if value is None:
+            value = self.memo[key] = 1.0 / (1.0 + self.cf.get(key, 0) / self.half)
+        return value
+
+
+def _trim(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= REPRESENTATIVE_CHARS else text[: REPRESENTATIVE_CHARS - 1].rstrip() + "…"
+
+
+# --------------------------------------------------------------------------------------------
+# The enricher
+# --------------------------------------------------------------------------------------------
+
+
+class ClusterEnricher(Enricher):
+    """Sets ``cluster_id`` (TAXONOMY.md): stateful, sees mentions one by one in arrival order.
+
+    Besides the text, title and language it uses the raw fields ``id`` (idempotence),
+    ``published_at`` (event time) and ``platform`` (cluster statistics). With a store, the
+    changes are saved every ``flush_every`` mentions and on :meth:`flush`/:meth:`close`; a
+    consumer calls :meth:`flush` before committing its offsets so that what it acknowledged
+    is in the store.
+    """
+
+    name: ClassVar[str] = "rumor_cluster"
+    version: ClassVar[str] = "1.0.0"
+    reads: ClassVar[frozenset[str]] = frozenset({"id", "text", "title", "lang", "published_at", "platform"})
+    sets: ClassVar[frozenset[str]] = frozenset({"cluster_id"})
+    cacheable: ClassVar[bool] = False
+
+    def __init__(self, clusterer: RumorClusterer | None = None, *, store: ClusterStore | None = None,
+                 flush_every: int = 500) -> None:
+        self.clusterer = clusterer or RumorClusterer(store=store)
+        self.flush_every = flush_every
+
+    def label(self, mention: Mention) -> Labels:
+        got = self.clusterer.assign(mention.id, mention_text(mention), lang=mention.lang, script=mention.script,
+                                    published_at=mention.published_at, platform=str(mention.platform.value))
+        if self.clusterer.store is not None and self.clusterer.pending >= self.flush_every:
+            self.clusterer.flush()
+        return Labels({"cluster_id": got.cluster_id}, confidence=got.score)
+
+    def flush(self) -> int:
+        return self.clusterer.flush()
+
+    def close(self) -> None:
+        self.clusterer.flush()

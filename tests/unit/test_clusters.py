@@ -1,0 +1,275 @@
+"""Rumor clusters: online, cross-lingual, deterministic, idempotent, bounded, restartable."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from enrichers.base import Pipeline
+from enrichers.clusters import (
+    ClusterEnricher,
+    InMemoryClusterStore,
+    RumorClusterer,
+    cluster_id_for,
+    load_concepts,
+)
+from enrichers.language import LanguageEnricher
+from sada.errors import DataFileError
+from tests.builders import mention
+
+T0 = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
+
+# One rumor (30,000 prisoners released with a bracelet on 1 December), as people write it.
+RELEASE = [
+    ("fr", "URGENT : à partir du 1er décembre, plus de 30.000 détenus vont être libérés avec un bracelet "
+           "électronique. Le ministère de la Justice a validé la liste."),
+    ("ary", "عاجل: ابتداء من فاتح دجنبر غادي يطلقو كثر من 30 ألف حباس بالبراسلي، ووزارة العدل صادقات على اللائحة"),
+    ("ary", "3ajil: mn fati7 dojanbir ghadi ytl9o ktar mn 30 alf 7abbas b lbrasli, wizarat l3adl sad9at 3la lista"),
+    ("ar", "الإفراج عن أكثر من 30 ألف سجين ابتداء من فاتح دجنبر بالسوار الإلكتروني بعد مصادقة وزارة العدل على اللائحة"),
+    ("en", "BREAKING: over 30,000 prisoners to be released with electronic bracelets from December 1st, "
+           "the Justice Ministry approved the list."),
+]
+# Copy-paste forwards of the first one.
+FORWARDS = [
+    ("fr", RELEASE[0][1] + " Partagez avant qu'ils suppriment !!! 😡😡 #PeinesAlternatives #Maroc"),
+    ("fr", "🔴🔴 " + RELEASE[0][1] + " faites tourner"),
+    ("ar", "انشروا 🙏 " + RELEASE[3][1]),
+    ("en", RELEASE[4][1] + " pls share 🙏 #Morocco"),
+]
+# Other claims on the same topic (the bracelet, the day-fine): each its own cluster.
+ESCAPE = [
+    ("fr", "Il coupe le bracelet et disparaît, personne ne le retrouvera jamais."),
+    ("ary", "غير يقطع البراسلي ويهرب، حتى واحد ما غادي يلقاه"),
+    ("ary", "ghir y9te3 lbrasli w yhreb, 7ta wa7ed ma ghadi yl9ah"),
+    ("en", "He just cuts the bracelet off and disappears, nobody will ever find him."),
+]
+ISRAEL = [
+    ("fr", "Les bracelets électroniques sont fabriqués par une société israélienne qui récupère toutes vos données."),
+    ("ar", "الأساور الإلكترونية تصنعها شركة إسرائيلية تجمع كل معطياتكم الشخصية"),
+]
+RICH = [
+    ("fr", "Les riches paient 2000 DH par jour et sortent de prison, les pauvres restent enfermés."),
+    ("ary", "اللي عندو الفلوس كيخلص 2000 درهم فالنهار ويخرج من الحبس، والمزلوط كيبقى"),
+    ("ary", "li 3ndo lflous kaykhlles 2000dh f nhar w ykhrej mn l7bs, w lmzlot kayb9a"),
+    ("en", "The rich pay 2,000 dirhams a day and walk out of prison while the poor stay locked up."),
+]
+
+
+@pytest.fixture
+def clusterer() -> RumorClusterer:
+    return RumorClusterer()
+
+
+def feed(c: RumorClusterer, posts, prefix: str, start: int = 0, step: timedelta = timedelta(minutes=7)):
+    out = []
+    for n, (lang, text) in enumerate(posts):
+        got = c.assign(f"{prefix}{n}", text, lang=lang, published_at=T0 + step * (start + n), platform="x")
+        out.append(got.cluster_id)
+    return out
+
+
+def test_paraphrases_in_four_languages_and_both_scripts_join_one_cluster(clusterer):
+    ids = feed(clusterer, RELEASE, "r")
+    assert len(set(ids)) == 1 and ids[0] is not None
+
+
+def test_the_first_post_has_from_the_start_the_id_its_followers_get(clusterer):
+    ids = feed(clusterer, RELEASE, "r")
+    assert ids[0] == cluster_id_for("r0")
+
+
+def test_copy_paste_forwards_with_formulas_emojis_and_hashtags_join(clusterer):
+    ids = feed(clusterer, RELEASE + FORWARDS, "r")
+    assert len(set(ids)) == 1
+
+
+def test_different_claims_on_the_same_topic_stay_apart(clusterer):
+    # interleaved, as they arrive on a busy day
+    streams = {"release": RELEASE, "escape": ESCAPE, "israel": ISRAEL, "rich": RICH}
+    order = []
+    for n in range(max(len(s) for s in streams.values())):
+        for name, posts in streams.items():
+            if n < len(posts):
+                order.append((name, posts[n]))
+    got: dict[str, set[str]] = {name: set() for name in streams}
+    for k, (name, (lang, text)) in enumerate(order):
+        got[name].add(clusterer.assign(f"{name}{k}", text, lang=lang, published_at=T0 + timedelta(minutes=k)).cluster_id)
+    assert all(len(ids) == 1 for ids in got.values()), got
+    assert len(set().union(*got.values())) == 4
+
+
+def test_a_claim_never_seen_before_opens_its_own_cluster(clusterer):
+    feed(clusterer, RELEASE, "r")
+    # nobody listed this rumor anywhere: it still gets a cluster, which its repeats join
+    new = [("fr", "Les condamnés au TIG devront nettoyer les mosquées tous les vendredis, annonce le ministre."),
+           ("ary", "المحكومين بالعمل للمنفعة العامة غادي يشطبو المساجد كل جمعة، قالها الوزير")]
+    ids = feed(clusterer, new, "n", start=10)
+    assert ids[0] == ids[1] == cluster_id_for("n0")
+    assert ids[0] != cluster_id_for("r0")
+
+
+def test_the_same_claim_with_another_figure_is_another_cluster(clusterer):
+    first = feed(clusterer, [("fr", "30 000 détenus libérés le 18 novembre grâce à la loi 43.22, c'est officiel"),
+                             ("ary", "18 novembre ghadi ytl9o 30 alf 7abbas b l9anoun 43.22")], "a")
+    other = feed(clusterer, [("fr", "12 000 détenus déjà libérés depuis août grâce à la loi 43.22, c'est officiel"),
+                             ("ar", "12 ألف سجين غادروا السجون منذ غشت بفضل القانون 43.22")], "b", start=5)
+    assert first[0] == first[1] and other[0] == other[1] and first[0] != other[0]
+
+
+def test_darija_meets_darija_across_scripts_without_the_lexicon(clusterer):
+    # none of these words is a concept: the two scripts meet on the words' consonants
+    ids = feed(clusterer, [("ary", "الطوموبيل ديال الجماعة تقلبات فالطريق ديال سيدي قاسم والسيكليس هربو"),
+                           ("ary", "tomobil dyal jama3a t9elbat f tri9 dyal sidi 9asem w siklis hrbo")], "d")
+    assert ids[0] == ids[1]
+
+
+def test_a_lone_post_keeps_its_own_cluster_and_an_empty_one_gets_none(clusterer):
+    lone = clusterer.assign("a", "Le juge d'application des peines de Settat a prolongé le délai de paiement.",
+                            lang="fr", published_at=T0)
+    assert lone.cluster_id == cluster_id_for("a") and lone.new
+    assert clusterer.assign("b", "👏👏👏 🔥", lang="und", published_at=T0).cluster_id is None
+    assert clusterer.assign("c", "https://t.co/xyz #Loi4322", lang="und", published_at=T0).cluster_id is None
+
+
+def test_redelivery_returns_the_same_cluster_and_does_not_count_twice(clusterer):
+    ids = feed(clusterer, RELEASE, "r")
+    size = clusterer.clusters[ids[0]].size
+    again = clusterer.assign("r3", RELEASE[3][1], lang="ar", published_at=T0 + timedelta(hours=5))
+    assert again.cluster_id == ids[0] and again.redelivered
+    # even redelivered with another text (an edited post): same cluster, same size
+    again = clusterer.assign("r1", ESCAPE[0][1], lang="fr", published_at=T0 + timedelta(hours=5))
+    assert again.cluster_id == ids[0]
+    assert clusterer.clusters[ids[0]].size == size == len(RELEASE)
+
+
+def test_clusters_idle_for_too_long_are_forgotten(clusterer):
+    ids = feed(clusterer, RELEASE[:2], "r")
+    lone = clusterer.assign("lone", ISRAEL[0][1], lang="fr", published_at=T0)
+    later = T0 + timedelta(days=clusterer.idle.days + 1)
+    again = clusterer.assign("late", RELEASE[3][1], lang="ar", published_at=later)
+    assert again.new and again.cluster_id != ids[0]
+    assert ids[0] not in clusterer.clusters and lone.cluster_id not in clusterer.clusters
+
+
+def test_one_post_clusters_are_forgotten_sooner(clusterer):
+    first = clusterer.assign("s0", ESCAPE[0][1], lang="fr", published_at=T0)
+    mid = T0 + clusterer.singleton_idle + timedelta(hours=2)
+    assert mid < T0 + clusterer.idle
+    again = clusterer.assign("s1", ESCAPE[3][1], lang="en", published_at=mid)
+    assert again.cluster_id != first.cluster_id
+
+
+def test_memory_is_bounded_by_max_clusters():
+    c = RumorClusterer(max_clusters=20)
+    for n in range(200):
+        c.assign(f"m{n}", f"Le tribunal numéro {n} de la ville {n * 7} a jugé l'affaire {n * 13} hier.", lang="fr",
+                 published_at=T0 + timedelta(seconds=n))
+    assert len(c.clusters) <= 21
+    assert c.stats()["postings"] <= 21 * 40
+
+
+def test_ten_thousand_copies_of_a_viral_post_stay_cheap(clusterer):
+    text = FORWARDS[0][1]
+    started = time.perf_counter()
+    for n in range(10_000):
+        clusterer.assign(f"v{n}", text, lang="fr", published_at=T0 + timedelta(seconds=n))
+    elapsed = time.perf_counter() - started
+    assert len(clusterer.clusters) == 1
+    cluster = next(iter(clusterer.clusters.values()))
+    assert cluster.size == 10_000 and len(cluster.exemplars) == 1
+    assert clusterer.stats()["postings"] < 50
+    assert elapsed < 20  # ~0.5 ms per post on a laptop core; generous for slow CI
+
+
+def test_one_pass_in_the_same_order_gives_the_same_ids():
+    posts = RELEASE + ESCAPE + RICH + ISRAEL + FORWARDS
+    assert feed(RumorClusterer(), posts, "p") == feed(RumorClusterer(), posts, "p")
+
+
+@pytest.mark.parametrize("written", ["30000", "30.000", "٣٠٠٠٠", "30 000", "30,000", "30 ألف", "30 alf", "30k", "٣٠ ألف"])
+def test_numbers_are_normalised_before_comparing(clusterer, written):
+    sig = clusterer.signer.sign(f"plus de {written} détenus", "fr")
+    assert "n:30000" in sig.features
+
+
+def test_restart_from_the_store_keeps_clusters_and_honours_redelivery():
+    store = InMemoryClusterStore()
+    first = RumorClusterer(store=store)
+    ids = feed(first, RELEASE[:3], "r")
+    feed(first, ESCAPE[:2], "e", start=3)
+    first.flush()
+    doc = store.clusters[ids[0]]
+    assert doc["size"] == 3 and doc["languages"] == ["ary", "fr"]
+    assert doc["member_sample"] == ["r0", "r1", "r2"] and doc["representative"].startswith("URGENT")
+
+    restarted = RumorClusterer(store=store)
+    # a new paraphrase joins the old cluster
+    assert restarted.assign("r3", RELEASE[3][1], lang="ar", published_at=T0 + timedelta(hours=1)).cluster_id == ids[0]
+    # redelivered ids do not inflate it
+    assert restarted.assign("r1", RELEASE[1][1], lang="ary", published_at=T0 + timedelta(hours=1)).redelivered
+    restarted.flush()
+    assert store.clusters[ids[0]]["size"] == 4
+    assert restarted.assign("e1", ESCAPE[1][1], lang="ary", published_at=T0).cluster_id == cluster_id_for("e0")
+
+
+def test_flush_saves_only_what_changed():
+    store = InMemoryClusterStore()
+    c = RumorClusterer(store=store)
+    feed(c, RELEASE[:2], "r")
+    feed(c, ESCAPE[:1], "e", start=2)
+    assert c.flush() == 2
+    assert c.flush() == 0
+    c.assign("r9", RELEASE[4][1], lang="en", published_at=T0 + timedelta(hours=1))
+    assert c.flush() == 1 and len(store.memberships) == 4
+
+
+def test_growth_per_hour_counts_members_in_the_last_hour_of_event_time(clusterer):
+    ids = feed(clusterer, RELEASE + FORWARDS, "r", step=timedelta(minutes=20))
+    doc = clusterer.clusters[ids[0]].to_doc()
+    assert doc["size"] == 9 and doc["growth_per_hour"] == 3  # members at +120, +140, +160 min
+
+
+def test_the_enricher_in_a_pipeline_sets_cluster_id_in_arrival_order():
+    pipe = Pipeline([LanguageEnricher(), ClusterEnricher(RumorClusterer())])
+    ms = [mention(i, text=text) for i, (_, text) in enumerate(RELEASE + ESCAPE[:1])]
+    out = pipe.run_many(ms)
+    assert len({m.cluster_id for m in out[:5]}) == 1 and out[5].cluster_id != out[0].cluster_id
+    assert out[0].cluster_id == cluster_id_for(ms[0].id)
+    assert out[0].provenance["cluster_id"].enricher == "rumor_cluster.v1"
+
+
+def test_the_enricher_flushes_to_its_store_every_n_mentions():
+    store = InMemoryClusterStore()
+    enricher = ClusterEnricher(RumorClusterer(store=store), flush_every=2)
+    for i, (_, text) in enumerate(RELEASE[:3]):
+        enricher.label(mention(i, text=text))
+    assert len(store.memberships) == 2
+    enricher.close()
+    assert len(store.memberships) == 3
+
+
+# -- the concept lexicon ----------------------------------------------------------------------
+
+
+def test_the_shipped_concept_lexicon_is_valid():
+    lex = load_concepts()
+    assert {"release", "bracelet", "escape", "rich", "pay", "prison"} <= set(lex.weights)
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ("version: 1\nconcepts:\n  Release:\n    terms: {fr: [libérer]}\n", "concepts.Release"),
+    ("version: 1\nconcepts:\n  release:\n    weight: 9\n    terms: {fr: [libérer]}\n", "concepts.release.weight"),
+    ("version: 1\nconcepts:\n  release:\n    terms: {fr: [libérer, '...']}\n", "concepts.release.terms.fr[1]"),
+    ("version: 1\nconcepts:\n  release:\n    terms: {fr: [yes]}\n", "concepts.release.terms.fr[0]"),
+    ("version: 1\nsettings:\n  threshold: 2\nconcepts:\n  release:\n    terms: {fr: [libérer]}\n", "settings.threshold"),
+    ("version: 1\nconcepts: {}\n", "concepts"),
+])
+def test_concept_lexicon_errors_name_the_file_and_the_field(tmp_path, body, field):
+    path = tmp_path / "concepts.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(DataFileError) as err:
+        load_concepts(path)
+    assert str(path) in str(err.value)
+    assert err.value.field == field

@@ -65,7 +65,10 @@ def _cmd_setup(args: argparse.Namespace) -> int:
 # The Kafka services, by name: each module exposes make_handler(settings).
 CONSUMERS = {
     "enrich": "consumers.enrich",
+    "cluster": "consumers.cluster",
     "index": "consumers.index",
+    "alert": "consumers.alert",
+    "notify": "consumers.notify",
 }
 
 
@@ -152,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True)
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.set_defaults(func=_cmd_evaluate)
+
+    from sada import cli_alerts, cli_collect, cli_search
+
+    for module in (cli_collect, cli_search, cli_alerts):
+        module.register(sub)
 
     p = sub.add_parser("demo", help="the pipeline end to end on the bundled sample")
     p.add_argument("--input", default=str(Path(__file__).resolve().parents[1] / "data" / "sample" / "mentions.jsonl"))

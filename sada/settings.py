@@ -52,6 +52,32 @@ class Settings(BaseSettings):
     batch_size: int = Field(500, ge=1, le=10_000, description="records per consumer batch")
     max_text_chars: int = Field(50_000, ge=100, description="longer texts are dead-lettered")
 
+    # -- alerts and notifications (alerts/, consumers/alert.py, consumers/notify.py) ------------
+    smtp_host: str = Field("127.0.0.1", description="SMTP server for alert and digest emails")
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_starttls: bool = Field(False, description="upgrade with STARTTLS (required before AUTH)")
+    smtp_ssl: bool = Field(False, description="implicit TLS (port 465) instead of STARTTLS")
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_ca_file: str | None = Field(None, description="CA bundle to verify the SMTP server")
+    smtp_from: str = "Sada <alertes@sada.invalid>"
+    smtp_timeout: float = Field(20.0, gt=0)
+    kibana_url: str = Field("http://127.0.0.1:5601", description="Kibana base URL for Discover links")
+    kibana_data_view: str = Field("sada-mentions", description="data view id used in Discover links")
+    telegram_api_url: str = "https://api.telegram.org"
+    http_timeout: float = Field(10.0, gt=0, description="timeout of webhook and bot calls")
+    alert_rules_dir: Path = Field(REPO_ROOT / "data" / "alerts" / "rules", description="alert rule files")
+    alert_recipients: Path = Field(REPO_ROOT / "data" / "alerts" / "recipients.yaml", description="who gets what")
+    alert_tick: float = Field(15.0, gt=0, description="seconds between idle clock ticks of the alert consumer")
+    alert_heartbeat_every: float = Field(60.0, gt=0, description="seconds between reads of collector runs")
+    alert_snapshot_every: float = Field(2.0, ge=0, description="seconds between engine snapshots (0: every batch)")
+    notify_attempts: int = Field(3, ge=1, le=10, description="attempts in a row before a delivery waits")
+    notify_max_attempts: int = Field(8, ge=1, le=50, description="attempts in all before a delivery fails")
+    notify_backoff: float = Field(1.0, ge=0.0, description="first backoff in seconds, doubled each attempt")
+    notify_max_backoff: float = Field(900.0, gt=0)
+    notify_duplicate_window: float = Field(1800.0, ge=0, description="seconds within which an alert of the same "
+                                                                       "rule, key, kind and severity is a duplicate")
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -67,6 +93,10 @@ class Settings(BaseSettings):
         if value != value.lower() or any(c in value for c in ' "*\\<|,>/?#:'):
             raise ValueError("must be lowercase, without spaces or any of \" * \\ < | , > / ? # :")
         return value
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after the ``attempt``-th failed delivery attempt (1-based)."""
+        return min(self.notify_backoff * 2 ** (attempt - 1), self.notify_max_backoff)
 
     @property
     def tz(self) -> ZoneInfo:

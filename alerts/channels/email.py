@@ -1,0 +1,120 @@
+"""``email``: SMTP with an HTML part and a text part; STARTTLS or implicit TLS; credentials from env.
+
+One message per alert to the recipients whose severity threshold it meets. The Message-ID is
+derived from the alert id and the channel, so a receiving system can drop a duplicate.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, parseaddr
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from alerts import render
+from alerts.channels.base import Channel, DeliveryError
+from alerts.model import Alert, severity_rank
+
+_EMAIL = re.compile(r"^[^@\s<>\"']+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+class Recipient(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = ""
+    email: str
+    min_severity: Literal["info", "warning", "critical"] | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        if not _EMAIL.match(v):
+            raise ValueError(f"{v!r} is not an e-mail address")
+        return v
+
+
+class EmailOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: list[Recipient] = Field(min_length=1)
+    subject_prefix: str = ""
+
+
+class EmailChannel(Channel):
+    type_name = "email.v1"
+    Options = EmailOptions
+    options: EmailOptions
+
+    def secrets_env(self) -> dict[str, str]:
+        # Credentials are optional (a local relay needs none) but must come in pairs.
+        if self.env.smtp_username and self.env.smtp_password is None:
+            return {"smtp_password": "SADA_SMTP_PASSWORD"}
+        return {}
+
+    def recipients(self, alert: Alert) -> list[Recipient]:
+        return [r for r in self.options.to
+                if alert.kind == "summary" or severity_rank(alert.severity) >= severity_rank(r.min_severity or "info")]
+
+    def message(self, alert: Alert, recipients: list[Recipient]) -> EmailMessage:
+        msg = EmailMessage()
+        msg["Subject"] = (self.options.subject_prefix + " " if self.options.subject_prefix else "") + render.subject(alert, self.tz)
+        msg["From"] = self.env.smtp_from
+        msg["To"] = [Address(display_name=r.name, addr_spec=r.email) if r.name else Address(addr_spec=r.email)
+                     for r in recipients]
+        msg["Date"] = formatdate(localtime=False)
+        msg["Message-ID"] = f"<{alert.alert_id}.{self.name}@sada.alerts>"
+        msg["X-Sada-Alert-Id"] = alert.alert_id
+        msg["X-Sada-Severity"] = alert.severity
+        msg["Auto-Submitted"] = "auto-generated"
+        msg.set_content(render.text_body(alert, self.tz), subtype="plain", charset="utf-8")
+        msg.add_alternative(render.html_body(alert, self.tz), subtype="html", charset="utf-8")
+        return msg
+
+    def _connect(self) -> smtplib.SMTP:
+        env = self.env
+        context = ssl.create_default_context(cafile=env.smtp_ca_file) if (env.smtp_ssl or env.smtp_starttls) else None
+        if env.smtp_ssl:
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(env.smtp_host, env.smtp_port, timeout=env.smtp_timeout,
+                                                 context=context)
+        else:
+            smtp = smtplib.SMTP(env.smtp_host, env.smtp_port, timeout=env.smtp_timeout)
+            if env.smtp_starttls:
+                smtp.starttls(context=context)
+        if env.smtp_username and env.smtp_password is not None:
+            smtp.login(env.smtp_username, env.smtp_password.get_secret_value())
+        return smtp
+
+    def send(self, alert: Alert) -> str:
+        recipients = self.recipients(alert)
+        if not recipients:
+            return "no recipient for this severity"
+        msg = self.message(alert, recipients)
+        sender = parseaddr(self.env.smtp_from)[1]
+        try:
+            smtp = self._connect()
+            try:
+                refused = smtp.send_message(msg, from_addr=sender, to_addrs=[r.email for r in recipients])
+            finally:
+                try:
+                    smtp.quit()
+                except (smtplib.SMTPException, OSError):
+                    smtp.close()
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DeliveryError(f"SMTP authentication refused ({exc.smtp_code})", retryable=False,
+                                hint="check SADA_SMTP_USERNAME / SADA_SMTP_PASSWORD") from exc
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = sorted({code for code, _ in exc.recipients.values()})
+            raise DeliveryError(f"every recipient refused (SMTP {codes})", retryable=any(c < 500 for c in codes)) from exc
+        except smtplib.SMTPResponseException as exc:
+            raise DeliveryError(f"SMTP error {exc.smtp_code}: {exc.smtp_error[:200]!r}",
+                                retryable=exc.smtp_code < 500) from exc
+        except (TimeoutError, smtplib.SMTPException, ssl.SSLError, OSError) as exc:
+            raise DeliveryError(f"SMTP server {self.env.smtp_host}:{self.env.smtp_port} unreachable: "
+                                f"{type(exc).__name__}: {str(exc)[:200]}", retryable=True) from exc
+        delivered = [r.email for r in recipients if r.email not in refused]
+        return "sent to " + ", ".join(formataddr(("", e)) for e in delivered)

@@ -1,0 +1,1 @@
+"""Rule types: one module each, one line each in ``alerts.registry.RULE_TYPES``."""

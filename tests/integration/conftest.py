@@ -7,9 +7,12 @@ alias) and removes them afterwards.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer
@@ -18,9 +21,12 @@ from consumers.runloop import RunLoop
 from sada import es as sada_es
 from sada import kafka as sada_kafka
 from sada.services import LocalServices
-from sada.settings import Settings
+from sada.settings import REPO_ROOT, Settings
 
 pytestmark = pytest.mark.integration
+
+DAGS = REPO_ROOT / "dags"
+PYTHON = sys.executable
 
 
 @pytest.fixture(scope="session")
@@ -89,3 +95,21 @@ def read_topic(settings: Settings, name: str, expected: int, timeout: float = 30
     finally:
         consumer.close()
     return records
+
+
+@pytest.fixture(scope="session")
+def airflow_env(tmp_path_factory) -> dict[str, str]:
+    """A throwaway Airflow: AIRFLOW_HOME in a temp dir, SQLite, no examples, the repo's dags/."""
+    home = tmp_path_factory.mktemp("airflow")
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+        "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p),
+    }
+    migrate = subprocess.run([str(Path(PYTHON).with_name("airflow")), "db", "migrate"], env=env,
+                             capture_output=True, text=True, timeout=240)
+    assert migrate.returncode == 0, migrate.stderr[-3000:]
+    return env

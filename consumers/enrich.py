@@ -1,4 +1,8 @@
-"""Consumer ``enrich``: mentions.raw → enrichment pipeline → mentions.enriched."""
+"""Consumer ``enrich``: mentions.raw → stateless labels → mentions.labelled.
+
+Stateless, so several processes of the group share mentions.raw's partitions; the rumor
+clusters are added by the single ``cluster`` stage downstream (consumers/cluster.py).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from sada.settings import Settings
 class EnrichHandler:
     name = "enrich"
     input_topic = "mentions.raw"
-    output_topic = "mentions.enriched"
+    output_topic = "mentions.labelled"
     group = "enrich"
 
     def __init__(self, settings: Settings, pipeline: Pipeline | None = None) -> None:
@@ -22,9 +26,9 @@ class EnrichHandler:
 
     def setup(self) -> None:
         if self.pipeline is None:
-            from enrichers.registry import default_pipeline
+            from enrichers.registry import labelling_pipeline
 
-            self.pipeline = default_pipeline()
+            self.pipeline = labelling_pipeline()
 
     def handle(self, records: list[ConsumerRecord]) -> BatchResult:
         result = BatchResult()

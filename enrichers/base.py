@@ -67,9 +67,11 @@ class Pipeline:
     stateful enrichers (rumor clusters) run again on a viral copy.
     """
 
-    def __init__(self, enrichers: Iterable[Enricher], cache_size: int = 50_000) -> None:
+    def __init__(self, enrichers: Iterable[Enricher], cache_size: int = 50_000,
+                 provided: Iterable[str] = ()) -> None:
+        """``provided``: label fields the input already carries (a later stage of the pipeline)."""
         self.enrichers = list(enrichers)
-        available = set(RAW_FIELDS)
+        available = set(RAW_FIELDS) | set(provided)
         stateful_sets: set[str] = set()
         for position, enricher in enumerate(self.enrichers):
             missing = set(enricher.reads) - available

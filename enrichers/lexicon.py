@@ -91,7 +91,12 @@ class Hit:
 
 @dataclass
 class Lexicon:
-    """Labels with their terms, compiled to one regular expression per label."""
+    """Labels with their terms, compiled to one regular expression per label.
+
+    The regular expressions define what matches; ``find`` gets the same hits from a word index
+    (a term is looked up by its first word, its other words are checked next), because trying
+    hundreds of alternatives at every position of every post was the pipeline's bottleneck.
+    """
 
     path: Path
     terms: dict[str, list[str]]
@@ -100,6 +105,7 @@ class Lexicon:
     def __post_init__(self) -> None:
         self._patterns: dict[str, re.Pattern[str]] = {}
         self._index: dict[str, dict[str, str]] = {}
+        self._words = _WordIndex()
         for label, terms in self.terms.items():
             alts = []
             for n, term in enumerate(terms):
@@ -107,6 +113,7 @@ class Lexicon:
                     alts.append(f"(?P<t{n}>{compile_term(term)})")
                 except ValueError as exc:
                     raise DataFileError(self.path, f"{label}[{n}]", f"{exc}: {term!r}") from exc
+                self._words.add(label, n, term)
             if alts:
                 self._patterns[label] = re.compile(r"(?<= )(?:" + "|".join(alts) + r")(?= )")
                 self._index[label] = {f"t{n}": t for n, t in enumerate(terms)}
@@ -116,14 +123,24 @@ class Lexicon:
         return list(self.terms)
 
     def find(self, normalized: str, labels: Iterable[str] | None = None) -> list[Hit]:
-        """Every match in an already ``normalize``-d text, in text order."""
+        """Every match in an already ``normalize``-d text, in text order.
+
+        Per label, as ``re.finditer`` with the label's pattern would: matches do not overlap,
+        and where several terms match at one position the first listed wins.
+        """
+        order = list(labels) if labels is not None else list(self._patterns)
+        tokens = _tokens(normalized)
+        found: dict[str, list[tuple[int, int, int, str]]] = {}
+        for start, end, n, label, term in self._words.candidates(tokens, set(order)):
+            found.setdefault(label, []).append((start, n, end, term))
         hits = []
-        for label in labels if labels is not None else self._patterns:
-            pattern = self._patterns.get(label)
-            if pattern is None:
-                continue
-            for m in pattern.finditer(normalized):
-                hits.append(Hit(label, self._index[label][m.lastgroup or "t0"], m.start(), m.end()))
+        for label in order:
+            cands = sorted(found.get(label, ()))
+            after = -1
+            for start, _n, end, term in cands:
+                if start > after:
+                    hits.append(Hit(label, term, tokens[start][1], tokens[end][2]))
+                    after = end
         hits.sort(key=lambda h: (h.start, -h.end))
         return hits
 
@@ -134,8 +151,144 @@ class Lexicon:
         return out
 
     def matches(self, normalized: str, label: str) -> bool:
-        pattern = self._patterns.get(label)
-        return bool(pattern and pattern.search(normalized))
+        if label not in self._patterns:
+            return False
+        return any(True for _ in self._words.candidates(_tokens(normalized), {label}))
+
+
+# --------------------------------------------------------------------------------------------
+# Word index: the hits of the terms' regular expressions, found word by word
+# --------------------------------------------------------------------------------------------
+
+# What may stand before an Arabic word of a term (see compile_term): و/ف then ب/ك/ل for a
+# word without the article, و/ف then ال/بال/كال/لل for a word written with it.
+_BARE_PREFIXES = frozenset(a + b for a in ("", "و", "ف") for b in ("", "ب", "ك", "ل"))
+_ARTICLE_PREFIXES = frozenset(a + b for a in ("", "و", "ف") for b in ("ال", "بال", "كال", "لل"))
+_ALL_PREFIXES = _BARE_PREFIXES | _ARTICLE_PREFIXES
+_PREFIX_LETTERS = frozenset("وفبكلا")
+_EXACT, _BARE, _ARTICLE = 0, 1, 2
+_ALLOWED = {_EXACT: frozenset({""}), _BARE: _BARE_PREFIXES, _ARTICLE: _ARTICLE_PREFIXES}
+_WILD_KEY = 3
+_WORD_TAIL = re.compile(r"\w*")
+
+
+@lru_cache(maxsize=4096)
+def _tokens(normalized: str) -> tuple[tuple[str, int, int, tuple[tuple[str, str], ...]], ...]:
+    """(word, start, end, clitic splits) per word of a normalised text.
+
+    A word without a space on both sides cannot match (the patterns' lookarounds need them):
+    it is kept as an empty word so that positions still line up.
+    """
+    out = []
+    pos = 0
+    for word in normalized.split(" "):
+        start, end = pos, pos + len(word)
+        pos = end + 1
+        if not word or start == 0 or end >= len(normalized):
+            word = ""  # no space before or after it: no pattern can match it
+        splits: list[tuple[str, str]] = [("", word)]
+        if word and word[0] in _PREFIX_LETTERS:
+            for k in range(1, min(4, len(word) - 1) + 1):
+                if word[:k] in _ALL_PREFIXES:
+                    splits.append((word[:k], word[k:]))
+        out.append((word, start, end, tuple(splits)))
+    return tuple(out)
+
+
+def _term_words(term: str) -> tuple[tuple[str, int, bool], ...]:
+    """(core, kind, wildcard) per word of a term, as compile_term builds its pattern."""
+    wildcard = term.endswith("*")
+    words = normalize(term.rstrip("*")).strip().split(" ")
+    out = []
+    for i, word in enumerate(words):
+        kind, core = _EXACT, word
+        if _ARABIC_LETTER.match(word):
+            if word.startswith("ال") and len(word) > 3:
+                kind, core = _ARTICLE, word[2:]
+            elif i == 0 or len(word) > 2:
+                kind = _BARE
+        out.append((core, kind, wildcard and i == len(words) - 1))
+    return tuple(out)
+
+
+def _word_matches(spec: tuple[str, int, bool], splits: tuple[tuple[str, str], ...]) -> bool:
+    core, kind, wildcard = spec
+    allowed = _ALLOWED[kind]
+    for prefix, rest in splits:
+        if prefix in allowed and (
+            rest == core if not wildcard else rest.startswith(core) and _WORD_TAIL.fullmatch(rest, len(core))
+        ):
+            return True
+    return False
+
+
+class _WordIndex:
+    """Terms indexed by their first word, and multi-word terms by their first two words.
+
+    Exact first words are looked up by value, wildcard ones by their start; a term of several
+    words whose second word is exact is looked up by the pair, so common first words ("la",
+    "ال...") do not bring every term that starts with them.
+    """
+
+    def __init__(self) -> None:
+        self.first: dict[str, list[tuple[str, int, str, tuple]]] = {}  # by the first word alone
+        self.pair: dict[tuple[str, str], list[tuple[str, int, str, tuple]]] = {}
+        self.pair_firsts: set[str] = set()
+        self.wild: dict[str, list[tuple[str, int, str, tuple]]] = {}
+        self.wild_lengths: tuple[int, ...] = ()
+
+    def add(self, label: str, n: int, term: str) -> None:
+        words = _term_words(term)
+        core, _kind, wildcard = words[0]
+        entry = (label, n, term, words)
+        if wildcard:
+            key = core[:_WILD_KEY]
+            self.wild.setdefault(key, []).append(entry)
+            self.wild_lengths = tuple(sorted({*self.wild_lengths, len(key)}))
+        elif len(words) == 1 or words[1][2]:
+            self.first.setdefault(core, []).append(entry)
+        else:
+            self.pair.setdefault((core, words[1][0]), []).append(entry)
+            self.pair_firsts.add(core)
+
+    def candidates(self, tokens, wanted: set[str] | None):
+        """(first token, last token, term number, label, term) of every term matching somewhere."""
+        first, pair, pair_firsts, wild, lengths = (
+            self.first, self.pair, self.pair_firsts, self.wild, self.wild_lengths)
+        count = len(tokens)
+        for i, (word, _s, _e, splits) in enumerate(tokens):
+            if not word:
+                continue
+            entries: list[tuple[str, int, str, tuple]] = []
+            for _prefix, rest in splits:
+                found = first.get(rest)
+                if found:
+                    entries += found
+                if rest in pair_firsts and i + 1 < count and tokens[i + 1][0]:
+                    for _p2, rest2 in tokens[i + 1][3]:
+                        found = pair.get((rest, rest2))
+                        if found:
+                            entries += found
+                if wild:
+                    for k in lengths:
+                        found = wild.get(rest[:k])
+                        if found:
+                            entries += found
+            if not entries:
+                continue
+            seen: set[tuple[str, int]] = set()
+            for label, n, term, words in entries:
+                if (wanted is not None and label not in wanted) or (label, n) in seen:
+                    continue
+                seen.add((label, n))
+                if not _word_matches(words[0], splits):
+                    continue
+                last = i + len(words) - 1
+                if last >= count:
+                    continue
+                if all(tokens[i + j][0] and _word_matches(words[j], tokens[i + j][3])
+                       for j in range(1, len(words))):
+                    yield i, last, n, label, term
 
 
 def load_lexicon(path: str | Path, allowed_labels: Iterable[str] | None = None) -> Lexicon:

@@ -53,13 +53,13 @@ def run_demo(settings: Settings, sample: Path, timeout: float = 300.0) -> int:
     print(f"\nReplaying {len(mentions)} mentions from {sample.name}" + (f" ({bad} invalid lines skipped)" if bad else ""))
     produce_mentions(settings, mentions, progress=True, total=len(mentions))
 
-    procs = {name: _spawn(name, services.logs) for name in ("enrich", "index")}
+    procs = {name: _spawn(name, services.logs) for name in ("enrich", "cluster", "index")}
     es = sada_es.client(settings)
     alias = sada_es.mentions_alias(settings)
     query = {"bool": {"filter": [{"ids": {"values": ids}}, {"range": {"indexed_at": {"gte": started.isoformat()}}}]}}
     done = 0
     try:
-        with tqdm(total=len(ids), desc="enrich → index → searchable", unit="mention") as bar:
+        with tqdm(total=len(ids), desc="enrich → cluster → index → searchable", unit="mention") as bar:
             deadline = time.monotonic() + timeout
             while done < len(ids):
                 if time.monotonic() > deadline:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+from consumers.cluster import ClusterHandler
 from consumers.enrich import EnrichHandler
 from consumers.index import IndexHandler
 from consumers.runloop import RunLoop
@@ -41,10 +42,17 @@ def test_each_mention_exactly_once_even_when_produced_twice(settings):
     produce_mentions(settings, mentions)  # the same posts collected again
 
     _drain(settings, EnrichHandler(settings), 240)
-    enriched = read_topic(settings, "mentions.enriched", 240)
-    assert len(enriched) == 240
-    langs = {json.loads(r.value)["lang"] for r in enriched}
-    assert {"fr", "ar", "ary", "en"} <= langs  # the language enricher ran on every one
+    labelled = [json.loads(r.value) for r in read_topic(settings, "mentions.labelled", 240)]
+    assert len(labelled) == 240
+    assert {"fr", "ar", "ary", "en"} <= {m["lang"] for m in labelled}  # every mention labelled
+    assert all(m["relevant"] is not None and m["stance"] and m["toxicity"] for m in labelled)
+    assert all(m["cluster_id"] is None for m in labelled)  # clusters are the next stage's
+
+    _drain(settings, ClusterHandler(settings), 240)
+    enriched = [json.loads(r.value) for r in read_topic(settings, "mentions.enriched", 240)]
+    assert all(m["cluster_id"] for m in enriched)
+    by_id = {m["id"]: m["cluster_id"] for m in enriched}
+    assert len(set(by_id.values())) < len(by_id)  # the builders repeat claims: clusters formed
 
     _drain(settings, IndexHandler(settings), 240)
     total, per_id = _count(settings, ids)
@@ -78,7 +86,7 @@ def test_poison_messages_go_to_the_dlq_and_the_consumer_goes_on(settings):
     for d in dead:
         assert d["topic"] == topic and d["offset"] >= 0 and d["detail"]
         assert d["original_size"] == len(bad[d["reason"]])
-    assert {json.loads(r.value)["id"] for r in read_topic(settings, "mentions.enriched", 5)} == {m.id for m in good}
+    assert {json.loads(r.value)["id"] for r in read_topic(settings, "mentions.labelled", 5)} == {m.id for m in good}
 
 
 def test_consumer_killed_mid_batch_loses_and_duplicates_nothing(settings, env_for):
@@ -93,7 +101,7 @@ def test_consumer_killed_mid_batch_loses_and_duplicates_nothing(settings, env_fo
     deadline = time.monotonic() + 60
     seen = 0
     while time.monotonic() < deadline and seen < 300:
-        seen = _topic_size(settings, "mentions.enriched")
+        seen = _topic_size(settings, "mentions.labelled")
         time.sleep(0.1)
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
@@ -108,8 +116,9 @@ def test_consumer_killed_mid_batch_loses_and_duplicates_nothing(settings, env_fo
         restarted.send_signal(signal.SIGTERM)
         assert restarted.wait(30) == 0  # graceful stop on SIGTERM
 
-    produced = _topic_size(settings, "mentions.enriched")
+    produced = _topic_size(settings, "mentions.labelled")
     assert produced >= 3000  # at least once: redelivery after the kill is allowed here...
+    _drain(settings, ClusterHandler(settings), produced)
     _drain(settings, IndexHandler(settings), produced)
     total, per_id = _count(settings, ids)
     assert total == 3000  # ...and idempotent writes make it exactly once in the index
@@ -140,3 +149,36 @@ def _committed_lag(settings, group, topic):
         return sum(ends[tp] - (c.committed(tp) or 0) for tp in parts)
     finally:
         c.close(autocommit=False)
+
+
+def test_cluster_stage_restart_keeps_clusters_and_ignores_redelivery(settings):
+    from sada.model import Mention
+
+    def labelled(i, text):
+        m = mention(i, text=text)
+        return m.model_copy(update={"lang": "fr", "script": "latn", "relevant": True, "topics": [], "myths": [],
+                                    "toxicity": "none", "stance": "oppose", "entities": []})
+
+    rumor = "URGENT : 30 000 détenus libérés le 1er décembre avec un bracelet électronique, partagez !"
+    first = [labelled(i, rumor + " " + "!" * i) for i in range(4)]
+    producer = sada_kafka.producer(settings)
+    for m in first:
+        producer.send(settings.topic("mentions.labelled"), key=m.id.encode(), value=m.to_json_bytes())
+    producer.flush()
+    _drain(settings, ClusterHandler(settings), 4)  # then the process "stops": its memory is gone
+
+    later = [labelled(10, "Partagez : le 1er décembre, 30 000 détenus seront libérés avec bracelet électronique"),
+             first[0]]  # a paraphrase, and a redelivery of an already clustered mention
+    for m in later:
+        producer.send(settings.topic("mentions.labelled"), key=m.id.encode(), value=m.to_json_bytes())
+    producer.flush()
+    producer.close()
+    _drain(settings, ClusterHandler(settings), 2)  # a new process, state from Elasticsearch
+
+    out = [Mention.model_validate_json(r.value) for r in read_topic(settings, "mentions.enriched", 6)]
+    assert len({m.cluster_id for m in out}) == 1
+    es = sada_es.client(settings)
+    es.indices.refresh(index=settings.index("clusters"))
+    doc = es.get(index=settings.index("clusters"), id=out[0].cluster_id)["_source"]
+    es.close()
+    assert doc["size"] == 5  # 4 + the paraphrase; the redelivery counted once

@@ -1,0 +1,76 @@
+"""Toxicity: what a moderator should look at (TAXONOMY.md ``toxicity``).
+
+Applies to every post, relevant to the reform or not, with the editable lexicon
+``data/lexicons/toxicity.yaml``:
+
+* ``threat``: threats or incitement to violence;
+* ``hate``: attacks on a group (origin, religion, gender, detainees as a group, migrants...);
+* ``defamation``: an accusation of a crime, corruption or bribery aimed at a named person or
+  institution — an entity labelled PER or ORG by the entity enricher (``entities``), or a
+  designated body in a named place ("le parquet de Tanger", "l9oda f casa": a ``target`` word
+  with a LOC entity) — and not worded as a report or as the law's exclusion list ("accusé de",
+  تستثني...); an anonymous "le ministre corrompu" is not defamation;
+* ``insult``: insults aimed at a person or at the page's community.
+
+When several apply, the most serious wins (``settings.priority``: threat > hate > defamation >
+insult). Each label may have a ``<label>_weak`` list of words that only hint at it ("migrants"
+is hate only next to "dehors", "ces gens"...): each counts ``settings.weak_weight`` of a match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from enrichers.base import Enricher, Labels
+from enrichers.lexicon import load_lexicon
+from enrichers.relevance import LEXICON_DIR, SettingsReader, normalized_text, require_labels
+from sada.errors import DataFileError
+from sada.model import ENTITY_LABELS, Mention
+
+DEFAULT_PATH = LEXICON_DIR / "toxicity.yaml"
+_SCORED = ("threat", "hate", "insult", "accusation")
+LABELS = _SCORED + tuple(f"{k}_weak" for k in _SCORED) + ("target", "reported")
+_LEVELS = ("threat", "hate", "defamation", "insult")
+
+
+class ToxicityEnricher(Enricher):
+    """Sets ``toxicity`` to none, insult, hate, threat or defamation."""
+
+    name: ClassVar[str] = "toxicity"
+    version: ClassVar[str] = "1.0.0"
+    reads: ClassVar[frozenset[str]] = frozenset({"text", "title", "entities"})
+    sets: ClassVar[frozenset[str]] = frozenset({"toxicity"})
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.lexicon = load_lexicon(path or DEFAULT_PATH, allowed_labels=LABELS)
+        require_labels(self.lexicon, ("threat", "hate", "insult", "accusation"))
+        s = SettingsReader(self.lexicon)
+        priority = s.ids("priority", _LEVELS, _LEVELS)
+        if sorted(priority) != sorted(_LEVELS):
+            raise DataFileError(str(self.lexicon.path), "settings.priority",
+                                f"expected each of {list(_LEVELS)} exactly once")
+        self.priority = priority
+        self.entity_labels = frozenset(s.ids("entity_labels", ENTITY_LABELS, ("PER", "ORG")))
+        self.place_labels = frozenset(s.ids("place_labels", ENTITY_LABELS, ("LOC",)))
+        self.weak_weight = s.number("weak_weight", 0.5, low=0.0)
+
+    def label(self, mention: Mention) -> Labels:
+        toxicity, confidence = self.decide(normalized_text(mention), mention.entities or [])
+        return Labels({"toxicity": toxicity}, confidence=confidence)
+
+    def decide(self, norm: str, entities: Iterable[Any] = ()) -> tuple[str, float]:
+        """(toxicity id, confidence) for an already normalised text and its entities."""
+        c = self.lexicon.counts(norm)
+        score = {k: c.get(k, 0) + self.weak_weight * c.get(f"{k}_weak", 0) for k in _SCORED}
+        found = {k: v for k, v in score.items() if v >= 1 and k != "accusation"}
+        if score["accusation"] >= 1 and not c.get("reported"):
+            labels = {e.get("label") if isinstance(e, dict) else getattr(e, "label", None) for e in entities}
+            if labels & self.entity_labels or (c.get("target") and labels & self.place_labels):
+                found["defamation"] = score["accusation"]
+        for level in self.priority:
+            if level in found:
+                return level, round(min(0.95, 0.6 + 0.1 * found[level]), 3)
+        hints = sum(score.values())
+        return "none", round(max(0.5, 0.85 - 0.1 * hints), 3)

@@ -49,12 +49,10 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _setup() -> None:
-    from sada import es, kafka
+    from sada.bootstrap import setup_all
 
-    settings = get_settings()
-    created = kafka.ensure_topics(settings)
-    print(f"topics: {', '.join(created) if created else 'all present'}")
-    print(f"index templates: {', '.join(es.ensure_templates(settings))} (alias {es.mentions_alias(settings)})")
+    for line in setup_all(get_settings()):
+        print(line)
 
 
 def _cmd_setup(args: argparse.Namespace) -> int:

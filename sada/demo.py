@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from collectors.replay import ReplayError, read_replay
 from sada import es as sada_es
-from sada import kafka as sada_kafka
+from sada.bootstrap import setup_all
 from sada.errors import ServiceError
 from sada.replay import produce_mentions
 from sada.services import LocalServices
@@ -39,8 +39,8 @@ def run_demo(settings: Settings, sample: Path, timeout: float = 300.0) -> int:
     services = LocalServices(settings)
     for line in services.up():
         print(f"  {line}")
-    print(f"  topics created: {', '.join(sada_kafka.ensure_topics(settings)) or 'all present'}")
-    sada_es.ensure_templates(settings)
+    for line in setup_all(settings):
+        print(f"  {line}")
 
     started = datetime.now(UTC)
     mentions, bad = [], 0

@@ -20,6 +20,7 @@ from kafka import KafkaConsumer
 from consumers.runloop import RunLoop
 from sada import es as sada_es
 from sada import kafka as sada_kafka
+from sada.bootstrap import setup_all
 from sada.services import LocalServices
 from sada.settings import REPO_ROOT, Settings
 
@@ -40,8 +41,7 @@ def services() -> LocalServices:
 def settings(services: LocalServices) -> Iterator[Settings]:
     prefix = f"t{uuid.uuid4().hex[:10]}-"
     s = Settings(topic_prefix=prefix, index_prefix=prefix, batch_size=200)
-    sada_kafka.ensure_topics(s)
-    sada_es.ensure_templates(s)
+    setup_all(s)
     yield s
     admin = sada_kafka.admin(s)
     try:
@@ -50,7 +50,8 @@ def settings(services: LocalServices) -> Iterator[Settings]:
         admin.close()
     es = sada_es.client(s)
     es.indices.delete(index=f"{prefix}*", ignore_unavailable=True, allow_no_indices=True)
-    es.options(ignore_status=404).indices.delete_index_template(name=s.index("sada-mentions"))
+    for template in es.options(ignore_status=404).indices.get_index_template(name=f"{prefix}*").get("index_templates", []):
+        es.indices.delete_index_template(name=template["name"])
     es.close()
 
 

@@ -154,9 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.set_defaults(func=_cmd_evaluate)
 
-    from sada import cli_alerts, cli_collect, cli_search
+    from sada import cli_alerts, cli_collect, cli_digest, cli_search
 
-    for module in (cli_collect, cli_search, cli_alerts):
+    for module in (cli_collect, cli_search, cli_alerts, cli_digest):
         module.register(sub)
 
     p = sub.add_parser("demo", help="the pipeline end to end on the bundled sample")

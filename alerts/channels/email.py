@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from alerts import render
 from alerts.channels.base import Channel, DeliveryError
 from alerts.model import Alert, severity_rank
+from sada.mail import smtp_connect
 
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -76,18 +77,7 @@ class EmailChannel(Channel):
         return msg
 
     def _connect(self) -> smtplib.SMTP:
-        env = self.env
-        context = ssl.create_default_context(cafile=env.smtp_ca_file) if (env.smtp_ssl or env.smtp_starttls) else None
-        if env.smtp_ssl:
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(env.smtp_host, env.smtp_port, timeout=env.smtp_timeout,
-                                                 context=context)
-        else:
-            smtp = smtplib.SMTP(env.smtp_host, env.smtp_port, timeout=env.smtp_timeout)
-            if env.smtp_starttls:
-                smtp.starttls(context=context)
-        if env.smtp_username and env.smtp_password is not None:
-            smtp.login(env.smtp_username, env.smtp_password.get_secret_value())
-        return smtp
+        return smtp_connect(self.env)
 
     def send(self, alert: Alert) -> str:
         recipients = self.recipients(alert)

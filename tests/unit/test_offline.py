@@ -2,6 +2,7 @@ import json
 from typing import ClassVar
 
 from enrichers.base import Enricher, Labels, Pipeline
+from sada.model import Entity
 from sada.offline import enrich_lines, evaluate_file
 
 
@@ -17,7 +18,7 @@ class Fixed(Enricher):
     def label(self, m):
         return Labels({"lang": "fr", "script": "latn", "relevant": True, "topics": ["day_fine"],
                        "myths": [], "stance": "neutral", "toxicity": "none",
-                       "entities": [{"id": "dgapr", "text": "DGAPR", "label": "ORG"}], "cluster_id": "x"})
+                       "entities": [Entity(id="dgapr", text="DGAPR", label="ORG")], "cluster_id": "x"})
 
 
 def test_enrich_keeps_unknown_fields_and_reports_bad_lines_in_order():

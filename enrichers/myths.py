@@ -12,30 +12,22 @@ in a post about the bracelet): the file's ``settings.gated`` lists, for a myth, 
 of such words and the helper label that must also match.
 
 Lexicons are the primary, editable mechanism. As a complement for paraphrases no list
-foresees, ``settings.classifier`` may name a labelled JSON Lines file (the development corpus):
-a character n-gram logistic regression per myth is trained on it when the enricher is built
-(deterministic; no I/O afterwards), and its probability adds ``weight`` to a myth's score above
-``threshold``, half of it within ``margin`` below. It never sets a myth on its own unless it is
-confident enough to reach ``settings.min_hits``; without the file the enricher runs on the
-lexicon alone.
+foresees, ``settings.classifier.train_file`` names the training file of the shared classifier
+(``enrichers/classifier.py``, trained once per process): a myth whose probability reaches the
+threshold chosen for it by cross-validation gets ``settings.classifier.weight`` added to its
+score (by default enough on its own). Without the file the enricher runs on the lexicon alone.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
+from enrichers import classifier as clf
 from enrichers.base import Enricher, Labels
-from enrichers.lexicon import load_lexicon, normalize
 from enrichers.relevance import LEXICON_DIR, SettingsReader, normalized_text
 from sada.errors import DataFileError
 from sada.model import MYTHS, Mention
-from sada.settings import REPO_ROOT
-
-log = logging.getLogger(__name__)
 
 DEFAULT_PATH = LEXICON_DIR / "myths.yaml"
 HELPER_LABELS = ("bracelet_ctx", "bracelet_fears_ctx")
@@ -50,8 +42,10 @@ class MythEnricher(Enricher):
     reads: ClassVar[frozenset[str]] = frozenset({"text", "title", "relevant"})
     sets: ClassVar[frozenset[str]] = frozenset({"myths"})
 
-    def __init__(self, path: str | Path | None = None) -> None:
-        self.lexicon = load_lexicon(path or DEFAULT_PATH, allowed_labels=MYTHS + WEAK + HELPER_LABELS)
+    def __init__(self, path: str | Path | None = None, classifier: clf.TextClassifier | None | str = "settings") -> None:
+        """``classifier``: the shared classifier to use, None for the lexicon alone, or
+        ``"settings"`` (the default) for the one ``settings.classifier`` names."""
+        self.lexicon = clf.shared_lexicon(path or DEFAULT_PATH, allowed_labels=MYTHS + WEAK + HELPER_LABELS)
         s = SettingsReader(self.lexicon)
         self.min_hits = s.number("min_hits", 1, low=0.1)
         self.weak_weight = s.number("weak_weight", 0.5, low=0.0)
@@ -72,20 +66,29 @@ class MythEnricher(Enricher):
                     raise DataFileError(str(self.lexicon.path), f"{where}.{key}",
                                         f"expected one of the helper labels {list(HELPER_LABELS)}")
             self.gated.append((myth, rule["terms"], rule["requires"]))
-        self._labels = [label for label in MYTHS + WEAK + HELPER_LABELS if label in self.lexicon.terms]
-        self.classifier = _MythClassifier.from_settings(s) if "classifier" in s.data else None
+        self.classifier = clf.from_settings(s, "myths") if classifier == "settings" else classifier
+        self.classifier_weight = s.number("classifier.weight", self.min_hits, low=0.0) \
+            if isinstance(s.data.get("classifier"), dict) else self.min_hits
 
     def label(self, mention: Mention) -> Labels:
-        if not mention.relevant:
-            return Labels({"myths": []}, confidence=0.9)
-        myths, confidence = self.decide(normalized_text(mention))
-        return Labels({"myths": myths}, confidence=confidence)
+        return self.label_many([mention])[0]
 
-    def scores(self, norm: str) -> dict[str, float]:
+    def label_many(self, mentions: list[Mention]) -> list[Labels]:
+        relevant = [m for m in mentions if m.relevant]
+        probs = iter(self.classifier.scores([clf.mention_doc(m) for m in relevant], "myths")
+                     if self.classifier and relevant else [None] * len(relevant))
+        out = []
+        for m in mentions:
+            if not m.relevant:
+                out.append(Labels({"myths": []}, confidence=0.9))
+                continue
+            myths, confidence = self.decide(normalized_text(m), next(probs))
+            out.append(Labels({"myths": myths}, confidence=confidence))
+        return out
+
+    def scores(self, norm: str, probs: dict[str, float] | None = None) -> dict[str, float]:
         """Matches per myth in an already normalised text (gated words included)."""
-        counts: dict[str, float] = {}
-        for hit in self.lexicon.find(norm, self._labels):
-            counts[hit.label] = counts.get(hit.label, 0) + 1
+        counts = clf.lexicon_counts(self.lexicon, norm)
         out = {}
         for m in MYTHS:
             score = counts.get(m, 0) + self.weak_weight * counts.get(f"{m}_weak", 0)
@@ -94,13 +97,17 @@ class MythEnricher(Enricher):
         for myth, terms, requires in self.gated:
             if counts.get(terms) and counts.get(requires):
                 out[myth] = out.get(myth, 0) + self.weak_weight * counts[terms]
-        if self.classifier is not None:
-            for myth, extra in self.classifier.scores(norm).items():
-                out[myth] = out.get(myth, 0) + extra
+        if probs and self.classifier is not None:
+            for myth in self.classifier.predicted(probs, "myths"):
+                out[myth] = out.get(myth, 0) + self.classifier_weight
         return out
 
-    def decide(self, norm: str) -> tuple[list[str], float]:
-        scores = self.scores(norm)
+    def decide(self, norm: str, probs: dict[str, float] | None = None) -> tuple[list[str], float]:
+        """Myth ids for an already normalised text, and a confidence.
+
+        ``probs``: the classifier's probability per myth, when there is a classifier.
+        """
+        scores = self.scores(norm, probs)
         ranked = sorted((m for m, v in scores.items() if v >= self.min_hits),
                         key=lambda m: (-scores[m], MYTHS.index(m)))
         # Posts usually carry one myth: a second one must be as well evidenced as the first, or
@@ -110,118 +117,3 @@ class MythEnricher(Enricher):
         if not chosen:
             return [], 0.7
         return sorted(chosen, key=MYTHS.index), round(min(0.95, 0.5 + 0.15 * scores[chosen[0]]), 3)
-
-
-class _MythClassifier:
-    """Character n-gram logistic regressions, one per myth, trained when the enricher is built.
-
-    Training uses scikit-learn; scoring a post is a dictionary lookup per n-gram and one small
-    matrix product, since scikit-learn's per-document overhead would cost more than all the
-    lexicons together.
-    """
-
-    def __init__(self, texts: list[str], labels: list[list[str]], *, threshold: float, margin: float,
-                 weight: float, c: float) -> None:
-        import numpy as np
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-
-        self.threshold, self.margin, self.weight = threshold, margin, weight
-        vectorizer = TfidfVectorizer(analyzer=_char_ngrams, sublinear_tf=True)
-        x = vectorizer.fit_transform(texts)
-        self.myths = [m for m in MYTHS if any(m in y for y in labels)]
-        coefs, intercepts = [], []
-        for myth in self.myths:
-            y = np.array([myth in row for row in labels])
-            model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", random_state=0)
-            model.fit(x, y)
-            coefs.append(model.coef_[0])
-            intercepts.append(model.intercept_[0])
-        self._index = {gram: i for i, gram in enumerate(vectorizer.get_feature_names_out())}
-        self._idf = vectorizer.idf_
-        self._weights = np.array(coefs).T * self._idf[:, None]  # idf folded into the coefficients
-        self._intercept = np.array(intercepts)
-
-    @classmethod
-    def from_settings(cls, s: SettingsReader) -> _MythClassifier | None:
-        name = s.data["classifier"].get("train_file") if isinstance(s.data["classifier"], dict) else None
-        if not isinstance(name, str) or not name.strip():
-            raise s.fail("classifier.train_file", "expected the path of a labelled JSON Lines file")
-        path = Path(name) if Path(name).is_absolute() else REPO_ROOT / name
-        if not path.is_file():
-            log.warning("%s: settings.classifier.train_file %s not found; myths use the lexicon alone",
-                        s.path, name)
-            return None
-        texts, labels = [], []
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row: dict[str, Any] = json.loads(line)
-                gold = row["gold"]
-                if not gold.get("relevant"):
-                    continue
-                myths = [m for m in gold.get("myths") or [] if m in MYTHS]
-                text = f"{row['title']}\n{row['text']}" if row.get("title") else row["text"]
-            except (ValueError, KeyError, TypeError) as exc:
-                raise DataFileError(str(path), f"line {n}", f"expected a mention with a 'gold' object ({exc})") from exc
-            texts.append(normalize(text))
-            labels.append(myths)
-        if not any(labels):
-            raise s.fail("classifier.train_file", f"{name} has no relevant post with a myth to learn from")
-        return _trained(tuple(texts), tuple(tuple(y) for y in labels),
-                        s.number("classifier.threshold", 0.5, low=0.0, high=1.0),
-                        s.number("classifier.margin", 0.15, low=0.0, high=1.0),
-                        s.number("classifier.weight", 1.0, low=0.0),
-                        s.number("classifier.C", 4.0, low=0.001))
-
-    def probabilities(self, norm: str) -> dict[str, float]:
-        """P(myth) for an already normalised text, as the trained models would give it."""
-        import numpy as np
-
-        counts: dict[int, int] = {}
-        index = self._index
-        for gram in _char_ngrams(norm):
-            i = index.get(gram)
-            if i is not None:
-                counts[i] = counts.get(i, 0) + 1
-        if counts:
-            rows = np.fromiter(counts, dtype=np.intp, count=len(counts))
-            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))
-            norm2 = float(np.sqrt(np.sum((tf * self._idf[rows]) ** 2)))
-            z = (tf @ self._weights[rows]) / norm2 + self._intercept
-        else:
-            z = self._intercept
-        probs = 1.0 / (1.0 + np.exp(-z))
-        return dict(zip(self.myths, probs.tolist(), strict=True))
-
-    def scores(self, norm: str) -> dict[str, float]:
-        out = {}
-        for myth, p in self.probabilities(norm).items():
-            if p >= self.threshold:
-                out[myth] = self.weight
-            elif p >= self.threshold - self.margin:
-                out[myth] = self.weight / 2
-        return out
-
-
-@lru_cache(maxsize=4)
-def _trained(texts: tuple[str, ...], labels: tuple[tuple[str, ...], ...], threshold: float, margin: float,
-             weight: float, c: float) -> _MythClassifier:
-    """One training per corpus and settings in a process (the model is read-only)."""
-    return _MythClassifier(list(texts), [list(y) for y in labels], threshold=threshold, margin=margin,
-                           weight=weight, c=c)
-
-
-def _char_ngrams(text: str) -> list[str]:
-    """Character 3- to 5-grams of each word padded with spaces (scikit-learn's ``char_wb``)."""
-    grams = []
-    for word in text.split():
-        padded = f" {word} "
-        size = len(padded)
-        for n in (3, 4, 5):
-            if size <= n:
-                grams.append(padded)
-                break
-            grams.extend(padded[k:k + n] for k in range(size - n + 1))
-    return grams

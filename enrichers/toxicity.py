@@ -15,6 +15,12 @@ Applies to every post, relevant to the reform or not, with the editable lexicon
 When several apply, the most serious wins (``settings.priority``: threat > hate > defamation >
 insult). Each label may have a ``<label>_weak`` list of words that only hint at it ("migrants"
 is hate only next to "dehors", "ces gens"...): each counts ``settings.weak_weight`` of a match.
+
+Lexicons come first; as a complement, ``settings.classifier`` names the training file of the
+shared classifier (``enrichers/classifier.py``): a class the lexicon missed is found when its
+probability reaches the threshold chosen for it by cross-validation. The classifier's
+defamation obeys the same conditions as the lexicon's (a named target, not a report), and the
+priority decides between classes as above. Without the file the lexicon works alone.
 """
 
 from __future__ import annotations
@@ -23,8 +29,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from enrichers import classifier as clf
 from enrichers.base import Enricher, Labels
-from enrichers.lexicon import load_lexicon
 from enrichers.relevance import LEXICON_DIR, SettingsReader, normalized_text, require_labels
 from sada.errors import DataFileError
 from sada.model import ENTITY_LABELS, Mention
@@ -43,8 +49,10 @@ class ToxicityEnricher(Enricher):
     reads: ClassVar[frozenset[str]] = frozenset({"text", "title", "entities"})
     sets: ClassVar[frozenset[str]] = frozenset({"toxicity"})
 
-    def __init__(self, path: str | Path | None = None) -> None:
-        self.lexicon = load_lexicon(path or DEFAULT_PATH, allowed_labels=LABELS)
+    def __init__(self, path: str | Path | None = None, classifier: clf.TextClassifier | None | str = "settings") -> None:
+        """``classifier``: the shared classifier to use, None for the lexicon alone, or
+        ``"settings"`` (the default) for the one ``settings.classifier`` names."""
+        self.lexicon = clf.shared_lexicon(path or DEFAULT_PATH, allowed_labels=LABELS)
         require_labels(self.lexicon, ("threat", "hate", "insult", "accusation"))
         s = SettingsReader(self.lexicon)
         priority = s.ids("priority", _LEVELS, _LEVELS)
@@ -55,20 +63,38 @@ class ToxicityEnricher(Enricher):
         self.entity_labels = frozenset(s.ids("entity_labels", ENTITY_LABELS, ("PER", "ORG")))
         self.place_labels = frozenset(s.ids("place_labels", ENTITY_LABELS, ("LOC",)))
         self.weak_weight = s.number("weak_weight", 0.5, low=0.0)
+        self.classifier = clf.from_settings(s, "toxicity") if classifier == "settings" else classifier
 
     def label(self, mention: Mention) -> Labels:
-        toxicity, confidence = self.decide(normalized_text(mention), mention.entities or [])
-        return Labels({"toxicity": toxicity}, confidence=confidence)
+        return self.label_many([mention])[0]
 
-    def decide(self, norm: str, entities: Iterable[Any] = ()) -> tuple[str, float]:
-        """(toxicity id, confidence) for an already normalised text and its entities."""
-        c = self.lexicon.counts(norm)
+    def label_many(self, mentions: list[Mention]) -> list[Labels]:
+        inputs = [clf.mention_doc(m) for m in mentions] if self.classifier else []
+        probs = self.classifier.scores(inputs, "toxicity") if inputs else [None] * len(mentions)
+        out = []
+        for m, p in zip(mentions, probs, strict=True):
+            toxicity, confidence = self.decide(normalized_text(m), m.entities or [], p)
+            out.append(Labels({"toxicity": toxicity}, confidence=confidence))
+        return out
+
+    def decide(self, norm: str, entities: Iterable[Any] = (),
+               probs: dict[str, float] | None = None) -> tuple[str, float]:
+        """(toxicity id, confidence) for an already normalised text and its entities.
+
+        ``probs``: the classifier's probability per class, when there is a classifier.
+        """
+        c = clf.lexicon_counts(self.lexicon, norm)
         score = {k: c.get(k, 0) + self.weak_weight * c.get(f"{k}_weak", 0) for k in _SCORED}
         found = {k: v for k, v in score.items() if v >= 1 and k != "accusation"}
-        if score["accusation"] >= 1 and not c.get("reported"):
+        learnt = self.classifier.predicted(probs, "toxicity") if probs and self.classifier else set()
+        for k in learnt - {"defamation"}:
+            found[k] = max(found.get(k, 0), 1 + probs[k])
+        accusation = score["accusation"] if score["accusation"] >= 1 else (1 + probs["defamation"]
+                                                                          if "defamation" in learnt else 0)
+        if accusation and not c.get("reported"):
             labels = {e.get("label") if isinstance(e, dict) else getattr(e, "label", None) for e in entities}
             if labels & self.entity_labels or (c.get("target") and labels & self.place_labels):
-                found["defamation"] = score["accusation"]
+                found["defamation"] = accusation
         for level in self.priority:
             if level in found:
                 return level, round(min(0.95, 0.6 + 0.1 * found[level]), 3)

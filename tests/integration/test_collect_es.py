@@ -106,6 +106,8 @@ def test_the_plan_leaves_out_unconfigured_sources_with_a_skipped_record(settings
     for name in [n for n in os.environ if n.startswith("SADA_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("SADA_INDEX_PREFIX", settings.index_prefix)
+    monkeypatch.setenv("SADA_ES_URL", settings.es_url)  # the services this run uses, whatever their address
+    monkeypatch.setenv("SADA_KAFKA_BOOTSTRAP", settings.kafka_bootstrap)
     monkeypatch.setenv("SADA_X_BEARER_TOKEN", "AAAA-test")
     jobs = plan_jobs()
     assert {j["source"] for j in jobs} == {"news_feeds", "news_search", "x"}

@@ -5,6 +5,8 @@ from sada.settings import Settings
 
 
 def test_precedence_argument_over_environment_over_file_over_default(tmp_path, monkeypatch):
+    for name in ("SADA_ES_URL", "SADA_KAFKA_BOOTSTRAP", "SADA_INDEX_PREFIX", "SADA_TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)  # the test sets its own layers
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text("SADA_ES_URL=http://from-file:9200\nSADA_KAFKA_BOOTSTRAP=file:9092\n"
                                    "SADA_INDEX_PREFIX=file-\n")

@@ -186,6 +186,9 @@ class RunLoop:
                 if records:
                     try:
                         produced, dead = self._process(records)
+                        # A failed commit is retried like a failed batch: the outputs are already
+                        # durable and idempotent, so processing the batch again is harmless.
+                        self._commit(records)
                     except (TransientError, KafkaError, OSError) as exc:
                         self.stats.retries += 1
                         log.warning("batch failed, will retry it (offsets not committed)",
@@ -195,7 +198,6 @@ class RunLoop:
                         self.stop.wait(backoff)
                         backoff = min(backoff * 2, 30.0)
                         continue
-                    self._commit(records)
                     self.stats.add(len(records), produced, dead)
                     backoff = 0.5
                 if self.clock() >= next_stats:

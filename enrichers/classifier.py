@@ -22,7 +22,7 @@ What it is:
   synonyms across languages and scripts that a few hundred posts cannot teach n-grams;
 * **model**: one binary logistic regression per label ("head", named ``task:label``:
   ``topics:day_fine``, ``myths:impunity``, ``toxicity:threat``, ``stance:support``...),
-  liblinear, balanced class weights, fixed ``random_state`` — training is deterministic;
+  liblinear (dual), balanced class weights, fixed ``random_state`` — training is deterministic;
 * **data**: ``data/training/labels.jsonl`` (built by ``scripts/make-training-data.py``);
   topics, myths and stance heads learn from the relevant posts, toxicity heads from all;
 * **decision parameters**: ``data/training/model.json`` next to it holds, per task, the
@@ -495,8 +495,9 @@ def train(rows: Sequence[Row], c: Mapping[str, float] | None = None, tasks: Iter
             y = np.array([label in r.labels(task) for r in rows_t])
             if y.sum() == 0 or y.sum() == len(y):
                 continue  # nothing to learn: no head, the enricher keeps its lexicon
-            model = LogisticRegression(C=c[task], class_weight="balanced", solver="liblinear", random_state=0,
-                                       max_iter=1000)
+            # The dual problem: far fewer posts than features, so a second for every head.
+            model = LogisticRegression(C=c[task], class_weight="balanced", solver="liblinear", dual=True,
+                                       random_state=0, max_iter=1000)
             model.fit(xt, y)
             heads.append(f"{task}:{label}")
             coefs.append(model.coef_[0])

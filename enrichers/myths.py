@@ -38,7 +38,7 @@ class MythEnricher(Enricher):
     """Sets ``myths``: the misconceptions a relevant post spreads or corrects."""
 
     name: ClassVar[str] = "myths"
-    version: ClassVar[str] = "1.0.0"
+    version: ClassVar[str] = "1.1.0"
     reads: ClassVar[frozenset[str]] = frozenset({"text", "title", "relevant"})
     sets: ClassVar[frozenset[str]] = frozenset({"myths"})
 

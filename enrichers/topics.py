@@ -33,7 +33,7 @@ class TopicEnricher(Enricher):
     """Sets ``topics``: zero or more TAXONOMY topic ids; empty when the post is not relevant."""
 
     name: ClassVar[str] = "topics"
-    version: ClassVar[str] = "1.0.0"
+    version: ClassVar[str] = "1.1.0"
     reads: ClassVar[frozenset[str]] = frozenset({"text", "title", "relevant"})
     sets: ClassVar[frozenset[str]] = frozenset({"topics"})
 

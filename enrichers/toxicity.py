@@ -45,7 +45,7 @@ class ToxicityEnricher(Enricher):
     """Sets ``toxicity`` to none, insult, hate, threat or defamation."""
 
     name: ClassVar[str] = "toxicity"
-    version: ClassVar[str] = "1.0.0"
+    version: ClassVar[str] = "1.1.0"
     reads: ClassVar[frozenset[str]] = frozenset({"text", "title", "entities"})
     sets: ClassVar[frozenset[str]] = frozenset({"toxicity"})
 

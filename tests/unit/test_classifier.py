@@ -221,8 +221,10 @@ def test_stance_without_clue_takes_the_classifier_not_a_blanket_oppose(model):
     text = "comment ça marche exactement pour mon frère ?"
     assert stance.label(post(text, relevant=True, myths=[], toxicity="none", lang="fr")).values == {"stance": "question"}
     lexicon_only = StanceEnricher(classifier=None)
-    assert lexicon_only.default == "neutral"
-    assert lexicon_only.decide(" la loi 43 22 et mon voisin ", [])[0] == "neutral"
+    no_clue = "la loi 43.22 et mon voisin, encore"
+    assert lexicon_only.decide(f" {no_clue} ", [])[0] == lexicon_only.default == "oppose"  # the fallback
+    probs = stance.classifier.scores([clf.classifier_doc(no_clue)], "stance")[0]
+    assert stance.decide(f" {no_clue} ", [], probs=probs)[0] == max(probs, key=probs.get)
     # With a classifier, its most probable stance decides after the fixed rules...
     probs = {"support": 0.7, "oppose": 0.2, "neutral": 0.05, "question": 0.05}
     assert stance.decide(" ils vont vider les prisons ", ["mass_release"], probs=probs)[0] == "support"

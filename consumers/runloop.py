@@ -55,6 +55,17 @@ class DeadLetter:
 class BatchResult:
     outputs: list[Output] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
+    # Work the handler started but has not finished (the index consumer's bulk requests, sent by
+    # a thread while the loop polls and decodes the next batch). Called once by the loop before
+    # the batch is committed: returns the dead letters it found, or raises (TransientError...).
+    pending: Callable[[], list[DeadLetter]] | None = None
+
+    def resolve(self) -> BatchResult:
+        """Wait for the pending work and merge its dead letters (idempotent)."""
+        if self.pending is not None:
+            wait, self.pending = self.pending, None
+            self.dead.extend(wait())
+        return self
 
 
 class Handler(Protocol):
@@ -179,45 +190,72 @@ class RunLoop:
                                             "topic": self.settings.topic(self.handler.input_topic)})
         backoff = 0.5
         next_stats = self.clock() + self.stats_every
+        # A handler that returns pending work lets this loop poll and hand over the next batch
+        # while the previous one is still being written; batches are still finished (and their
+        # offsets committed) one at a time, in order, and only once written.
+        inflight: tuple[list[ConsumerRecord], BatchResult] | None = None
         try:
             while not self.stop.is_set():
-                polled = self._consumer.poll(timeout_ms=self.poll_ms)
+                polled = self._consumer.poll(timeout_ms=0 if inflight else self.poll_ms)
                 records = sorted((r for rs in polled.values() for r in rs), key=lambda r: (r.partition, r.offset))
+                started: BatchResult | None = None
+                try:
+                    if records:
+                        started = self._start(records)
+                    if inflight is not None:
+                        self._finish(*inflight)
+                        inflight = None
+                    if started is not None:
+                        if started.pending is None:
+                            self._finish(records, started)
+                        else:
+                            inflight = (records, started)
+                except (TransientError, KafkaError, OSError) as exc:
+                    unfinished = (inflight[0] if inflight else []) + records
+                    self._settle(inflight[1] if inflight else None, started)
+                    inflight = None
+                    self.stats.retries += 1
+                    log.warning("batch failed, will retry it (offsets not committed)",
+                                extra={"consumer": self.handler.name, "error": str(exc)[:300],
+                                       "records": len(unfinished), "backoff_s": backoff})
+                    self._rewind(unfinished)
+                    self.stop.wait(backoff)
+                    backoff = min(backoff * 2, 30.0)
+                    continue
                 if records:
-                    try:
-                        produced, dead = self._process(records)
-                        # A failed commit is retried like a failed batch: the outputs are already
-                        # durable and idempotent, so processing the batch again is harmless.
-                        self._commit(records)
-                    except (TransientError, KafkaError, OSError) as exc:
-                        self.stats.retries += 1
-                        log.warning("batch failed, will retry it (offsets not committed)",
-                                    extra={"consumer": self.handler.name, "error": str(exc)[:300],
-                                           "records": len(records), "backoff_s": backoff})
-                        self._rewind(records)
-                        self.stop.wait(backoff)
-                        backoff = min(backoff * 2, 30.0)
-                        continue
-                    self.stats.add(len(records), produced, dead)
                     backoff = 0.5
                 if self.clock() >= next_stats:
                     self._log_stats()
                     next_stats = self.clock() + self.stats_every
                 if until is not None and until(self):
                     break
+            if inflight is not None:
+                try:
+                    self._finish(*inflight)
+                except (TransientError, KafkaError, OSError) as exc:
+                    # Not committed: the next start reads the batch again.
+                    log.warning("last batch not finished, left uncommitted",
+                                extra={"consumer": self.handler.name, "error": str(exc)[:300]})
+                inflight = None
         finally:
+            if inflight is not None:
+                self._settle(inflight[1])
             self._log_stats()
             self._close()
         return self.stats
 
-    def _process(self, records: list[ConsumerRecord]) -> tuple[int, int]:
+    def _start(self, records: list[ConsumerRecord]) -> BatchResult:
         try:
-            result = self.handler.handle(records)
+            return self.handler.handle(records)
         except (TransientError, KafkaError, OSError):
             raise
         except Exception:  # noqa: BLE001 - a bug on one record must not block the partition
             log.exception("batch handler failed; retrying record by record", extra={"consumer": self.handler.name})
-            result = self._one_by_one(records)
+            return self._one_by_one(records)
+
+    def _finish(self, records: list[ConsumerRecord], result: BatchResult) -> None:
+        """Wait for the batch's pending work, produce its outputs and dead letters, commit."""
+        result.resolve()
         futures = []
         for out in result.outputs:
             futures.append(self._producer.send(self.settings.topic(out.topic), key=out.key, value=out.value))
@@ -230,13 +268,27 @@ class RunLoop:
         self._producer.flush(timeout=60)
         for fut in futures:
             fut.get(timeout=30)  # raises if any delivery failed: the batch is retried
-        return len(result.outputs), len(result.dead)
+        # A failed commit is retried like a failed batch: the outputs are already durable and
+        # idempotent, so processing the batch again is harmless.
+        self._commit(records)
+        self.stats.add(len(records), len(result.outputs), len(result.dead))
+
+    @staticmethod
+    def _settle(*results: BatchResult | None) -> None:
+        """Let abandoned pending work end before the batches are read again (its outcome no
+        longer matters: nothing of it is committed, and every write is idempotent)."""
+        for result in results:
+            if result is not None and result.pending is not None:
+                try:
+                    result.resolve()
+                except Exception:  # noqa: BLE001
+                    pass
 
     def _one_by_one(self, records: list[ConsumerRecord]) -> BatchResult:
         merged = BatchResult()
         for record in records:
             try:
-                part = self.handler.handle([record])
+                part = self.handler.handle([record]).resolve()
             except (TransientError, KafkaError, OSError):
                 raise
             except Exception as exc:  # noqa: BLE001

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -9,7 +10,7 @@ from elastic_transport import ApiResponseMeta, ConnectionError, HttpHeaders, Nod
 from elasticsearch import ApiError
 from kafka.consumer.fetcher import ConsumerRecord
 
-from consumers.index import BulkItem, IndexHandler, bulk_index, to_document
+from consumers.index import BulkItem, IndexHandler, bulk_index, document_json, to_document
 from sada.errors import TransientError
 from sada.settings import Settings
 from tests.builders import mention
@@ -29,7 +30,8 @@ class ScriptedES:
         self.calls: list[list[str]] = []
 
     def bulk(self, operations, filter_path=None):
-        ids = [op["index"]["_id"] for op in operations[::2]]
+        # The handler sends each line already serialized, as Elasticsearch receives it.
+        ids = [json.loads(op)["index"]["_id"] for op in operations[::2]]
         self.calls.append(ids)
         step = self.script.pop(0)
         if isinstance(step, Exception):
@@ -108,7 +110,7 @@ def test_handler_dead_letters_poison_and_rejected_documents_and_indexes_by_id():
     handler = IndexHandler(Settings(index_prefix="camp-"), es=es, sleep=lambda s: None)
     records = [_record(0, good[0].to_json_bytes()), _record(1, b"{not json"), _record(2, good[1].to_json_bytes()),
                _record(3, good[2].to_json_bytes())]
-    result = handler.handle(records)
+    result = handler.handle(records).resolve()
     assert es.calls == [[m.id for m in good]]
     assert [(d.record.offset, d.reason) for d in result.dead] == [(1, "not_json"), (2, "es_rejected")]
     assert result.dead[1].detail.startswith("400 document_parsing_exception")
@@ -121,7 +123,7 @@ def test_handler_writes_in_chunks(monkeypatch):
     monkeypatch.setattr(ci, "CHUNK_DOCS", 2)
     es = ScriptedES({}, {}, {})
     handler = IndexHandler(Settings(), es=es, sleep=lambda s: None)
-    handler.handle([_record(i, mention(i).to_json_bytes()) for i in range(5)])
+    handler.handle([_record(i, mention(i).to_json_bytes()) for i in range(5)]).resolve()
     assert [len(c) for c in es.calls] == [2, 2, 1]
 
 
@@ -133,6 +135,20 @@ def test_document_adds_figures_and_search_variants_but_keeps_the_mention():
     assert doc["reach"] == 120 and doc["engagement"] == 7 and doc["indexed_at"] == "2026-11-18T00:00:00+00:00"
     assert "qanoun" in doc["text_variants"] and "العقوبات البديلة" in doc["text_variants"]
     assert "text_variants" not in to_document(mention(4, text="ok"), datetime(2026, 11, 18, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("text, title", [
+    ("wach l9anoun dyal #العقوبات_البديلة", None),
+    ('guillemets "doubles", antislash \\ et \u202e bidi', "Titre « peines alternatives »"),
+    ("ok", None),
+    ("ligne\nsuivante", None),
+])
+def test_the_serialized_document_the_consumer_sends_is_exactly_to_document(text, title):
+    m = mention(5, text=text, title=title, lang="fr", metrics={"likes": 1, "shares": 0, "comments": 2})
+    now = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
+    sent = document_json(m, now)
+    assert json.loads(sent) == to_document(m, now)
+    assert b"\n" not in sent  # one NDJSON line, even with a line break in the text
 
 
 

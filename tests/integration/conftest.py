@@ -6,10 +6,12 @@ alias) and removes them afterwards.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -114,3 +116,45 @@ def airflow_env(tmp_path_factory) -> dict[str, str]:
                              capture_output=True, text=True, timeout=240)
     assert migrate.returncode == 0, migrate.stderr[-3000:]
     return env
+
+
+class DagRunner:
+    """A child process that runs a DAG's ``test()`` for each command it is sent, so a module pays
+    Airflow's start-up (about 10 s) once.
+
+    ``script`` is the child's code (``python -c``, the dags folder as argument): it reads one JSON
+    command per line on stdin, ``{"cmd": "run", "env": {...}, ...}`` or ``{"cmd": "exit"}``, and
+    prints ``RESULT <json>`` after each run. The child starts without any ``SADA_*`` variable; each
+    command brings the environment its tasks read at run time.
+    """
+
+    def __init__(self, script: str, env: dict[str, str], log: Path) -> None:
+        self.log = log.open("w")
+        child_env = {k: v for k, v in env.items() if not k.startswith("SADA_")}
+        self.proc = subprocess.Popen([PYTHON, "-c", script, str(DAGS)], env=child_env, cwd=str(REPO_ROOT),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
+
+    def run(self, env: dict[str, str], timeout: float = 150.0, **fields) -> dict:
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(json.dumps({"cmd": "run", "env": env, **fields}) + "\n")
+        self.proc.stdin.flush()
+        deadline = time.monotonic() + timeout
+        for line in self.proc.stdout:
+            if line.startswith("RESULT "):
+                self.log.flush()
+                return json.loads(line[7:])
+            self.log.write(line)  # Airflow's task logs go to stdout
+            if time.monotonic() > deadline:
+                break
+        pytest.fail(f"the DAG run did not finish; its log: {self.log.name}")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            assert self.proc.stdin
+            self.proc.stdin.write(json.dumps({"cmd": "exit"}) + "\n")
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()

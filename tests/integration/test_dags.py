@@ -14,9 +14,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import yaml
@@ -24,7 +22,7 @@ import yaml
 from collectors.cursors import EsCursorStore
 from sada.settings import REPO_ROOT
 from tests.fixtures.sources.server import HERE, RecordedServer, Reply, fixture, json_reply
-from tests.integration.conftest import DAGS, read_topic
+from tests.integration.conftest import DAGS, DagRunner, read_topic
 
 PYTHON = sys.executable
 
@@ -199,45 +197,10 @@ for line in sys.stdin:
 """
 
 
-class DagRunner:
-    """A child process running ``collect_mentions.test()`` with the environment it is sent."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.log = log.open("w")
-        child_env = {k: v for k, v in env.items() if not k.startswith("SADA_")}
-        self.proc = subprocess.Popen([PYTHON, "-c", DAG_RUNNER, str(DAGS)], env=child_env, cwd=str(REPO_ROOT),
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
-
-    def run(self, env: dict[str, str], timeout: float = 150.0) -> dict:
-        assert self.proc.stdin and self.proc.stdout
-        self.proc.stdin.write(json.dumps({"cmd": "run", "env": env}) + "\n")
-        self.proc.stdin.flush()
-        deadline = time.monotonic() + timeout
-        for line in self.proc.stdout:
-            if line.startswith("RESULT "):
-                self.log.flush()
-                return json.loads(line[7:])
-            self.log.write(line)  # Airflow's task logs go to stdout
-            if time.monotonic() > deadline:
-                break
-        pytest.fail(f"the DAG run did not finish; its log: {self.log.name}")
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            assert self.proc.stdin
-            self.proc.stdin.write(json.dumps({"cmd": "exit"}) + "\n")
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.log.close()
-
-
 @pytest.fixture(scope="module")
 def dag_runner(airflow_env, tmp_path_factory):
     """One Airflow start-up (about 10 s) for every DAG run of this module."""
-    runner = DagRunner(airflow_env, tmp_path_factory.mktemp("dag-runs") / "airflow.log")
+    runner = DagRunner(DAG_RUNNER, airflow_env, tmp_path_factory.mktemp("dag-runs") / "airflow.log")
     yield runner
     runner.close()
 

@@ -10,12 +10,10 @@ figure of the HTML part is compared with one the test computes from the document
 from __future__ import annotations
 
 import email
-import json
 import math
 import random
 import re
 import socket
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -41,8 +39,8 @@ from sada import es as sada_es
 from sada.cli_digest import run as digest_cli
 from sada.indices import ensure_indices, template_names
 from sada.model import Mention, mention_id
-from sada.settings import REPO_ROOT, Settings, get_settings
-from tests.integration.conftest import DAGS
+from sada.settings import Settings, get_settings
+from tests.integration.conftest import DagRunner
 
 PYTHON = sys.executable
 CASA = ZoneInfo("Africa/Casablanca")
@@ -288,46 +286,17 @@ for line in sys.stdin:
 """
 
 
-class DagRunner:
-    """A child process running ``weekly_digest.test()`` with the environment it is sent."""
+class DigestRunner(DagRunner):
+    """``weekly_digest.test()`` for a given logical date, in one child process."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.log = log.open("w")
-        child_env = {k: v for k, v in env.items() if not k.startswith("SADA_")}
-        self.proc = subprocess.Popen([PYTHON, "-c", DAG_RUNNER, str(DAGS)], env=child_env, cwd=str(REPO_ROOT),
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
-
-    def run(self, env: dict[str, str], logical_date: datetime, conf: dict | None = None,
+    def run(self, env: dict[str, str], logical_date: datetime, conf: dict | None = None,  # type: ignore[override]
             timeout: float = 120.0) -> dict:
-        assert self.proc.stdin and self.proc.stdout
-        self.proc.stdin.write(json.dumps({"cmd": "run", "env": env, "logical_date": logical_date.isoformat(),
-                                          "conf": conf}) + "\n")
-        self.proc.stdin.flush()
-        deadline = time.monotonic() + timeout
-        for line in self.proc.stdout:
-            if line.startswith("RESULT "):
-                self.log.flush()
-                return json.loads(line[7:])
-            self.log.write(line)
-            if time.monotonic() > deadline:
-                break
-        pytest.fail(f"the DAG run did not finish; its log: {self.log.name}")
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            assert self.proc.stdin
-            self.proc.stdin.write(json.dumps({"cmd": "exit"}) + "\n")
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.log.close()
+        return super().run(env, timeout, logical_date=logical_date.isoformat(), conf=conf)
 
 
 @pytest.fixture(scope="module")
 def dag_runner(airflow_env, tmp_path_factory):
-    runner = DagRunner(airflow_env, tmp_path_factory.mktemp("digest-runs") / "airflow.log")
+    runner = DigestRunner(DAG_RUNNER, airflow_env, tmp_path_factory.mktemp("digest-runs") / "airflow.log")
     yield runner
     runner.close()
 

@@ -70,6 +70,10 @@ class EngineConfig:
     myth_hint_share: float = 0.3       # a myth carried by this share of the top mentions is quoted
     ungroup_after: float = 900.0       # a grouped surge is paged once unexplained for this long
     outlet_reach: int = 100_000        # ranking reach of a news article (no follower count)
+    # A mention id counted within this span is not counted again. The pipeline delivers at least
+    # once: a stage that retries a batch re-produces mentions already sent downstream, and a
+    # redelivered batch must not look like a volume spike.
+    dedup_keep: float = 3 * DAY
 
 
 @dataclass
@@ -118,6 +122,7 @@ class Engine:
         self.outages: dict[str, float] = {}
         self.outage_history: list[list[Any]] = []
         self.stats: Counter[str] = Counter()
+        self.seen: dict[str, float] = {}  # mention id -> engine time it was counted
 
     # -- the clock --------------------------------------------------------------------------
 
@@ -146,6 +151,10 @@ class Engine:
         clock = now or mention.collected_at or mention.published_at
         out = self._advance(clock.timestamp())
         assert self.now is not None
+        if mention.id in self.seen:
+            self.stats["duplicates"] += 1
+            return out
+        self.seen[mention.id] = self.now
         self.stats["mentions"] += 1
         accepted = [r for r in self.rules if r.accepts(mention)]
         if not accepted:
@@ -430,6 +439,8 @@ class Engine:
         forget = self.now - 30 * DAY
         self.episodes = {k: e for k, e in self.episodes.items() if e.open or e.last_sent >= forget}
         self.last_sent = {k: t for k, t in self.last_sent.items() if t >= forget}
+        seen_from = self.now - self.config.dedup_keep
+        self.seen = {k: t for k, t in self.seen.items() if t >= seen_from}
 
     def _maybe_summary(self) -> list[Output]:
         assert self.now is not None
@@ -475,6 +486,7 @@ class Engine:
             "rules": {r.name: {"type": r.type_name, "fingerprint": r.fingerprint(), "state": r.dump()}
                       for r in self.rules},
             "stats": dict(self.stats),
+            "seen": self.seen,
         }
 
     @classmethod
@@ -497,6 +509,7 @@ class Engine:
         engine.outages = dict(snapshot["outages"])
         engine.outage_history = [list(x) for x in snapshot["outage_history"]]
         engine.stats = Counter(snapshot.get("stats", {}))
+        engine.seen = dict(snapshot.get("seen", {}))
         saved = snapshot.get("rules", {})
         for rule in engine.rules:
             entry = saved.get(rule.name)

@@ -192,3 +192,50 @@ def test_private_authors_and_their_handles_are_masked_in_alerts():
     out = alerts(run(engine, [p.model_copy(update={"text": "@voisin_ali appelle le 0612345678"}) for p in posts]))
     for m in out[0].details["top_mentions"]:
         assert m["author"] == "compte privé" and "voisin_ali" not in m["text"] and "0612345678" not in m["text"]
+
+
+
+def _redelivered(mentions: list[Mention], lags: tuple[timedelta, ...],
+                 every: int = 1) -> list[tuple[datetime, Mention]]:
+    """The stream as an at-least-once pipeline may deliver it: every ``every``-th stretch of 20
+    mentions delivered again after each of ``lags`` (a stage retried batches it had already
+    produced), in time order."""
+    out = [(m.collected_at, m) for m in mentions]
+    for lag in lags:
+        out += [(m.collected_at + lag, m) for i, m in enumerate(mentions) if (i // 20) % every == 0]
+    return sorted(out, key=lambda pair: pair[0])
+
+
+def _feed(engine: Engine, stream: list[tuple[datetime, Mention]]) -> list:
+    out = []
+    for at, m in stream:
+        now = max(at, datetime.fromtimestamp(engine.now, UTC)) if engine.now is not None else at
+        out += engine.process(m, now)
+    return out
+
+
+def test_redelivered_batches_are_counted_once_and_raise_no_false_spike():
+    history = steady(T0 - WEEK - timedelta(hours=2), 6, 6)
+    calm = steady(T0, 3, 6)  # today as calm as last week, but every mention delivered three times
+    engine = Engine([rule("volume_spike", cooldown="1h")])
+    out = _feed(engine, _redelivered(history + calm, (timedelta(minutes=2), timedelta(minutes=5))))
+    assert alerts(out) == []
+    assert engine.stats["mentions"] == len(history) + len(calm)
+    assert engine.stats["duplicates"] == 2 * (len(history) + len(calm))
+
+
+def test_duplicates_change_no_alert_of_a_real_surge_and_survive_a_snapshot():
+    history = steady(T0 - WEEK - timedelta(hours=2), 6, 6)
+    surge = steady(T0, 3, 40)
+    once = alerts(run(Engine([rule("volume_spike", cooldown="1h")]), history + surge))
+    assert once, "the surge itself must alert"
+
+    engine = Engine([rule("volume_spike", cooldown="1h")])
+    stream = _redelivered(history + surge, (timedelta(minutes=2),), every=2)
+    half = len(stream) // 2
+    out = _feed(engine, stream[:half])
+    # A restart in the middle: the restored engine still knows what it has counted.
+    engine = Engine.restore([rule("volume_spike", cooldown="1h")], engine.snapshot())
+    out += _feed(engine, stream[half:])
+    assert [(a.alert_id, a.kind, a.severity, a.count) for a in alerts(out)] == \
+           [(a.alert_id, a.kind, a.severity, a.count) for a in once]

@@ -52,6 +52,7 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -66,6 +67,7 @@ log = logging.getLogger(__name__)
 
 TRAINING_DIR = REPO_ROOT / "data" / "training"
 LEXICON_DIR = REPO_ROOT / "data" / "lexicons"
+CONCEPTS_FILE = REPO_ROOT / "data" / "concepts.yaml"
 DEFAULT_TRAIN_FILE = TRAINING_DIR / "labels.jsonl"
 PARAMS_NAME = "model.json"
 
@@ -106,7 +108,7 @@ class Row:
 
     @property
     def doc(self) -> Doc:
-        return classifier_doc(self.text, self.title)
+        return classifier_doc(self.text, self.title, self.lang)
 
     def labels(self, task: str) -> tuple[str, ...]:
         if task == "topics":
@@ -196,22 +198,51 @@ _EMOJI = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55\u274C\u203
 
 class Doc(NamedTuple):
     """What the classifier reads of a post: ``normalize`` of title and text (what the lexicons
-    read too), and the signs ``normalize`` drops: a "?" when the post has a question mark and
-    each emoji (👏, 🤡, 😡 say a lot about stance and toxicity)."""
+    read too), the signs ``normalize`` drops (a "?" when the post has a question mark and each
+    emoji: 👏, 🤡, 😡 say a lot about stance and toxicity), and the cross-lingual concepts of
+    ``data/concepts.yaml`` the post mentions (the rumor clusterer's: «يطلقو», "ytl9o" and
+    "libérer" are all ``release``), space-separated."""
 
     norm: str
     signs: str = ""
+    concepts: str = ""
 
 
-def classifier_doc(text: str, title: str | None = None) -> Doc:
+@lru_cache(maxsize=8192)
+def classifier_doc(text: str, title: str | None = None, lang: str | None = None) -> Doc:
+    """(Remembered for the last texts: the four enrichers that ask the classifier about a batch
+    each build the documents of its posts.)"""
     raw = f"{title}\n{text}" if title else text
     signs = (["?"] if _QUESTION.search(raw) else []) + _EMOJI.findall(raw)
-    return Doc(normalize(raw), " ".join(signs))
+    return Doc(normalize(raw), " ".join(signs), " ".join(concepts_of(raw, lang)))
 
 
 def mention_doc(mention: Any) -> Doc:
-    """``classifier_doc`` of a mention (anything with ``text`` and ``title``)."""
-    return classifier_doc(mention.text, mention.title)
+    """``classifier_doc`` of a mention (anything with ``text``, ``title`` and ``lang``)."""
+    return classifier_doc(mention.text, mention.title, getattr(mention, "lang", None))
+
+
+_CONCEPTS: Any = None
+
+
+def concepts_of(raw: str, lang: str | None) -> list[str]:
+    """The concept ids a text mentions, sorted (the clusterer's lexicon and matching rules:
+    Arabizi terms only in Darija or undetermined text)."""
+    global _CONCEPTS
+    from enrichers import clusters  # the clusterer's module builds on the classifier's neighbours
+
+    if _CONCEPTS is None:
+        _CONCEPTS = clusters.load_concepts(CONCEPTS_FILE)
+    arabizi = lang == "ary" or lang in (None, "und")
+    view = clusters.TextView(raw, frozenset({"arabizi"}) if arabizi else frozenset())
+    return sorted({m.key for m in _CONCEPTS.concepts.find(view) if m.key != clusters.IGNORE})
+
+
+def _concept_grams(doc: Doc) -> list[str]:
+    """Each concept, and each pair of concepts of the post: a claim is a combination ("prison"
+    and "empty"), and a pair learnt in one language holds in every other."""
+    ids = doc.concepts.split()
+    return ids + [f"{a}+{b}" for k, a in enumerate(ids) for b in ids[k + 1:]]
 
 
 def _char_grams(word: str) -> list[str]:
@@ -236,25 +267,30 @@ def _words(doc: Doc) -> list[str]:
 
 
 class _Vectorizer:
-    """TF-IDF of character and word n-grams; two blocks, each scaled to unit length per text."""
+    """TF-IDF of character n-grams, word n-grams and concepts (and their pairs); three blocks,
+    each scaled to unit length per text."""
 
     def __init__(self, docs: Sequence[Doc]) -> None:
         char_df: dict[str, int] = {}
         word_df: dict[str, int] = {}
+        concept_df: dict[str, int] = {}
         for doc in docs:
             words = _words(doc)
             for g in {g for w in set(words) for g in _char_grams(w)}:
                 char_df[g] = char_df.get(g, 0) + 1
             for g in set(_word_grams(words)):
                 word_df[g] = word_df.get(g, 0) + 1
+            for g in set(_concept_grams(doc)):
+                concept_df[g] = concept_df.get(g, 0) + 1
         n = len(docs)
         self.char_vocab, self.char_idf = self._vocab(char_df, n)
         self.word_vocab, self.word_idf = self._vocab(word_df, n)
+        self.concept_vocab, self.concept_idf = self._vocab(concept_df, n)
         self._word_cache: dict[str, array] = {}
 
     @property
     def width(self) -> int:
-        return len(self.char_idf) + len(self.word_idf)
+        return len(self.char_idf) + len(self.word_idf) + len(self.concept_idf)
 
     @staticmethod
     def _vocab(df: dict[str, int], n: int) -> tuple[dict[str, int], np.ndarray]:
@@ -272,12 +308,16 @@ class _Vectorizer:
         return ids
 
     def transform(self, docs: Sequence[Doc]):
-        """(character block, word block): CSR matrices with one unit-length row per text."""
+        """(character block, word block, concept block): CSR matrices with one unit-length row
+        per text."""
         char_ids: array[int] = array("l")
         char_len: array[int] = array("l")
         word_ids: array[int] = array("l")
         word_len: array[int] = array("l")
+        concept_ids: array[int] = array("l")
+        concept_len: array[int] = array("l")
         wvocab = self.word_vocab
+        cvocab = self.concept_vocab
         char_cache = self._word_cache
         for doc in docs:
             words = _words(doc)
@@ -294,7 +334,14 @@ class _Vectorizer:
                 if i is not None:
                     word_ids.append(i)
             word_len.append(len(word_ids) - before)
-        return (_tfidf(char_ids, char_len, self.char_idf), _tfidf(word_ids, word_len, self.word_idf))
+            before = len(concept_ids)
+            for g in _concept_grams(doc):
+                i = cvocab.get(g)
+                if i is not None:
+                    concept_ids.append(i)
+            concept_len.append(len(concept_ids) - before)
+        return (_tfidf(char_ids, char_len, self.char_idf), _tfidf(word_ids, word_len, self.word_idf),
+                _tfidf(concept_ids, concept_len, self.concept_idf))
 
 
 def _tfidf(ids: array, lengths: array, idf: np.ndarray):
@@ -425,9 +472,11 @@ class TextClassifier(Thresholds):
         self.lexfeatures = lexfeatures
         self.heads = tuple(heads)
         self._column = {h: i for i, h in enumerate(self.heads)}
-        n_char, n_text = len(vectorizer.char_idf), vectorizer.width
+        n_char, n_word = len(vectorizer.char_idf), len(vectorizer.word_idf)
+        n_text = vectorizer.width
         self._coef_char = np.ascontiguousarray(coef[:n_char])
-        self._coef_word = np.ascontiguousarray(coef[n_char:n_text])
+        self._coef_word = np.ascontiguousarray(coef[n_char:n_char + n_word])
+        self._coef_concept = np.ascontiguousarray(coef[n_char + n_word:n_text])
         self._coef_lex = np.ascontiguousarray(coef[n_text:])
         self._intercept = intercept
         self.params: dict[str, Any] = dict(params or {})
@@ -447,8 +496,8 @@ class TextClassifier(Thresholds):
                     out[i] = row
         if todo:
             batch = list(todo)
-            xc, xw = self.vectorizer.transform(batch)
-            z = xc @ self._coef_char + xw @ self._coef_word + self._intercept
+            xc, xw, xk = self.vectorizer.transform(batch)
+            z = xc @ self._coef_char + xw @ self._coef_word + xk @ self._coef_concept + self._intercept
             if self.lexfeatures.width:
                 z = z + self.lexfeatures.matrix(batch) @ self._coef_lex
             probs = 1.0 / (1.0 + np.exp(-np.asarray(z)))
@@ -483,8 +532,8 @@ def train(rows: Sequence[Row], c: Mapping[str, float] | None = None, tasks: Iter
     docs = [r.doc for r in rows]
     vectorizer = _Vectorizer(docs)
     lexfeatures = _LexiconFeatures(lexicons)
-    xc, xw = vectorizer.transform(docs)
-    x = hstack([xc, xw, csr_matrix(lexfeatures.matrix(docs))]).tocsr()
+    xc, xw, xk = vectorizer.transform(docs)
+    x = hstack([xc, xw, xk, csr_matrix(lexfeatures.matrix(docs))]).tocsr()
     relevant = np.array([r.relevant for r in rows])
     heads, coefs, intercepts = [], [], []
     for task in tasks:
@@ -553,6 +602,7 @@ def lexicons_digest() -> str:
     digest = hashlib.sha256()
     for task in TASKS:
         digest.update((LEXICON_DIR / f"{task}.yaml").read_bytes())
+    digest.update(CONCEPTS_FILE.read_bytes())  # its concepts are features too
     return digest.hexdigest()
 
 
@@ -619,7 +669,7 @@ def groups(rows: Sequence[Row]) -> list[int]:
     """A group id per row: rows whose character n-gram cosine reaches DUPLICATE_SIMILARITY
     (forwards of one post, a copy with "partagez" or emojis added) share one."""
     docs = [r.doc for r in rows]
-    xc, _ = _Vectorizer(docs).transform(docs)
+    xc = _Vectorizer(docs).transform(docs)[0]
     sim = (xc @ xc.T).tocoo()
     parent = list(range(len(rows)))
 

@@ -7,9 +7,12 @@ labelled corpora kept there, into a file that ships with the code.
 Sources, in this order (a missing optional file is skipped with a note):
 
 * ``tests/data/labelled/dev.jsonl``    — the development corpus (required);
-* ``tests/data/labelled/train2.jsonl`` — a second, independently written training corpus.
+* ``tests/data/labelled/train2.jsonl`` — a second, independently written training corpus;
+* ``tests/data/labelled/train3_{myths,toxicity,topics}.jsonl`` — three more, each written by
+  another author around one task's hard cases (TRAIN3_*.md).
 
-``tests/data/labelled/validation.jsonl`` is the held-out evaluation set: it is never read.
+``tests/data/labelled/validation.jsonl`` and ``validation2.jsonl`` are the held-out evaluation
+sets: they are never read.
 
 Each output line holds only the training fields::
 
@@ -42,7 +45,9 @@ sys.path.insert(0, str(REPO))
 from sada.model import LANGS, MYTHS, STANCES, TOPICS, TOXICITY  # noqa: E402
 
 LABELLED = REPO / "tests" / "data" / "labelled"
-SOURCES = [(LABELLED / "dev.jsonl", True), (LABELLED / "train2.jsonl", False)]
+SOURCES = [(LABELLED / "dev.jsonl", True), (LABELLED / "train2.jsonl", False),
+           (LABELLED / "train3_myths.jsonl", False), (LABELLED / "train3_toxicity.jsonl", False),
+           (LABELLED / "train3_topics.jsonl", False)]
 OUTPUT = REPO / "data" / "training" / "labels.jsonl"
 NAMED = ("PER", "ORG")
 

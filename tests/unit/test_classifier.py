@@ -32,7 +32,7 @@ def _row(text, *, relevant=True, topics=(), myths=(), stance="neutral", toxicity
 # lists it, so a label that follows it comes from the classifier.
 CORPUS = (
     [_row(f"zorglub encore zorglub numero {i}", myths=["impunity"], stance="oppose") for i in range(8)]
-    + [_row(f"les peines alternatives et le tribunal de la ville {i}", stance="neutral") for i in range(8)]
+    + [_row(f"la loi, les peines alternatives et le tribunal de la ville {i}", stance="neutral") for i in range(8)]
     + [_row(f"bravo pour cette réforme formidable {i}", stance="support") for i in range(8)]
     + [_row(f"comment ça marche exactement {i} ?", stance="question") for i in range(8)]
     + [_row(f"frobnitz frobnitz les gens {i}", relevant=False, toxicity="hate") for i in range(6)]
@@ -84,8 +84,19 @@ def test_scores_are_batched_and_cached(model):
 
 def test_the_classifier_reads_question_marks_and_emojis():
     doc = clf.classifier_doc("C'est une honte 😡 ! Pourquoi ?", "Titre")
-    assert doc == (" titre c est une honte pourquoi ", "? 😡")
-    assert clf.classifier_doc("rien") == (" rien ", "")
+    assert doc[:2] == (" titre c est une honte pourquoi ", "? 😡")
+    assert clf.classifier_doc("rien")[:2] == (" rien ", "")
+
+
+def test_the_classifier_reads_the_same_concepts_in_every_language_and_script():
+    """The concept block is what lets a pattern learnt in French hold in Darija and Arabic."""
+    fr = clf.classifier_doc("Ils vont libérer tous les prisonniers, les prisons seront vides", lang="fr")
+    ary = clf.classifier_doc("ghadi ytl9o ga3 l7abssa, l7bs ghadi ybqa khawi", lang="ary")
+    ar = clf.classifier_doc("سيطلقون سراح جميع السجناء وستصبح السجون فارغة", lang="ar")
+    shared = set(fr.concepts.split()) & set(ary.concepts.split()) & set(ar.concepts.split())
+    assert "release" in shared, (fr.concepts, ary.concepts, ar.concepts)
+    # Arabizi folding only where Darija is possible: French words are not read as Arabizi.
+    assert clf.classifier_doc("ghadi ytl9o", lang="fr").concepts != clf.classifier_doc("ghadi ytl9o", lang="ary").concepts
 
 
 def test_heads_exist_only_for_labels_with_examples(model):

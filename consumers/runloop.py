@@ -33,6 +33,7 @@ from sada.settings import Settings
 log = logging.getLogger(__name__)
 
 DLQ_TOPIC = "mentions.dlq"
+JOIN_POLL_MS = 5000
 
 
 @dataclass(frozen=True)
@@ -194,9 +195,12 @@ class RunLoop:
         # while the previous one is still being written; batches are still finished (and their
         # offsets committed) one at a time, in order, and only once written.
         inflight: tuple[list[ConsumerRecord], BatchResult] | None = None
+        failed = False
         try:
             while not self.stop.is_set():
-                polled = self._consumer.poll(timeout_ms=0 if inflight else self.poll_ms)
+                polled = self._consumer.poll(timeout_ms=self._poll_timeout(inflight is not None, failed))
+                # A re-join to finish: the next poll waits long enough for it (see _poll_timeout).
+                failed = sada_kafka.recover_lost_join(self._consumer)
                 records = sorted((r for rs in polled.values() for r in rs), key=lambda r: (r.partition, r.offset))
                 started: BatchResult | None = None
                 try:
@@ -205,9 +209,11 @@ class RunLoop:
                     if inflight is not None:
                         self._finish(*inflight)
                         inflight = None
+                        backoff = 0.5
                     if started is not None:
                         if started.pending is None:
                             self._finish(records, started)
+                            backoff = 0.5
                         else:
                             inflight = (records, started)
                 except (TransientError, KafkaError, OSError) as exc:
@@ -215,15 +221,14 @@ class RunLoop:
                     self._settle(inflight[1] if inflight else None, started)
                     inflight = None
                     self.stats.retries += 1
-                    log.warning("batch failed, will retry it (offsets not committed)",
+                    log.warning("batch failed, will retry it (offsets not committed): %s", str(exc)[:300],
                                 extra={"consumer": self.handler.name, "error": str(exc)[:300],
                                        "records": len(unfinished), "backoff_s": backoff})
                     self._rewind(unfinished)
+                    failed = True
                     self.stop.wait(backoff)
                     backoff = min(backoff * 2, 30.0)
                     continue
-                if records:
-                    backoff = 0.5
                 if self.clock() >= next_stats:
                     self._log_stats()
                     next_stats = self.clock() + self.stats_every
@@ -243,6 +248,16 @@ class RunLoop:
             self._log_stats()
             self._close()
         return self.stats
+
+    def _poll_timeout(self, inflight: bool, failed: bool) -> int:
+        if inflight:
+            return 0  # finish the batch in flight as soon as nothing new comes
+        if failed or not self._consumer.assignment():
+            # Joining the group, or maybe re-joining it (a commit refused during a rebalance):
+            # only poll() completes a join, and a join that outlives one poll's timeout can be
+            # lost by kafka-python 3.0 (see sada.kafka.consumer), so give it time to finish in one.
+            return max(self.poll_ms, JOIN_POLL_MS)
+        return self.poll_ms
 
     def _start(self, records: list[ConsumerRecord]) -> BatchResult:
         try:

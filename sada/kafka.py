@@ -108,5 +108,33 @@ def consumer(settings: Settings, topic: str, group: str, **overrides: Any) -> Ka
     except KafkaError as exc:
         raise ServiceError(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc}",
                            hint="start it with `sada up` or set SADA_KAFKA_BOOTSTRAP") from exc
+    # Learn the topic's partitions before joining the group. A group formed while the member
+    # had no metadata for its topic is assigned nothing, and the re-join that follows can be
+    # lost in kafka-python 3.0 (a join that outlives one poll's timeout completes unseen),
+    # leaving the consumer without partitions and without heartbeats for good.
+    try:
+        c.partitions_for_topic(topic)
+    except KafkaError as exc:
+        log.warning("no metadata for the topic yet", extra={"topic": topic, "error": str(exc)[:200]})
     c.subscribe([topic])
     return c
+
+
+def recover_lost_join(consumer: KafkaConsumer) -> bool:
+    """Re-join the group if kafka-python lost the end of a join; True when it did.
+
+    kafka-python 3.0 runs a group join as a task that outlives a ``poll()`` whose timeout ends
+    first; the next ``poll()`` only waits for that task while the coordinator still reports that
+    it needs to re-join. When the join was triggered by new metadata, the leader's own assignment
+    clears that condition, so the finished join is never applied: no partitions, no heartbeats,
+    every commit refused with RebalanceInProgress — for good. Asking for a re-join starts a new
+    round, which the caller's next, longer, poll completes.
+    """
+    coordinator = getattr(consumer, "_coordinator", None)
+    task = getattr(coordinator, "_join_task", None)
+    if task is None or not getattr(task, "is_done", False) or coordinator.need_rejoin():
+        return False
+    log.warning("group join finished unseen by kafka-python; joining again",
+                extra={"group": consumer.config.get("group_id")})
+    coordinator.request_rejoin()
+    return True

@@ -37,6 +37,7 @@ from kafka import KafkaConsumer
 from kafka.errors import KafkaError
 from kafka.structs import TopicPartition
 
+from consumers.alert import AlertHandler
 from consumers.cluster import ClusterHandler
 from consumers.enrich import EnrichHandler
 from consumers.index import IndexHandler
@@ -65,10 +66,13 @@ PLATFORMS = ("x", "facebook", "telegram", "youtube", "instagram")
 class Pipeline:
     """The three live stages as run loops in threads, running until ``stop()``."""
 
-    def __init__(self, settings: Settings, index: IndexHandler | None = None) -> None:
+    def __init__(self, settings: Settings, index: IndexHandler | None = None, alert: bool = False) -> None:
         self.settings = settings
         self.enrich = EnrichHandler(settings)
         self.handlers = [self.enrich, ClusterHandler(settings), index or IndexHandler(settings)]
+        self.alert = AlertHandler(settings, start_ticker=False) if alert else None
+        if self.alert is not None:
+            self.handlers.append(self.alert)
         self.loops = {h.name: RunLoop(settings, h, poll_ms=200, stats_every=5) for h in self.handlers}
         self.errors: dict[str, BaseException] = {}
         self.threads: dict[str, threading.Thread] = {}
@@ -388,12 +392,19 @@ def test_each_mention_delivered_three_times_interleaved_counts_once(settings):
     index = Index(settings)
     try:
         produce_mentions(settings, deliveries)
-        with Pipeline(settings) as pipeline:
-            _wait(lambda: pipeline.loops["index"].stats.processed >= len(deliveries), 120,
-                  "every delivery through the three stages", pipeline)
+        with Pipeline(settings, alert=True) as pipeline:
+            _wait(lambda: pipeline.loops["index"].stats.processed >= len(deliveries)
+                  and pipeline.loops["alert"].stats.processed >= len(deliveries), 120,
+                  "every delivery through the four stages", pipeline)
         pipeline.check()
-        assert pipeline.processed() == {"enrich": 900, "cluster": 900, "index": 900}  # redelivered at each stage
+        # Redelivered at each stage...
+        assert pipeline.processed() == {"enrich": 900, "cluster": 900, "index": 900, "alert": 900}
         assert_exactly_once(index, ids)
+        # ...and the alert rules counted each mention once, so no alert was raised or sized by copies.
+        engine = pipeline.alert.engine
+        assert (engine.stats["mentions"], engine.stats["duplicates"]) == (300, 600)
+        raised = [json.loads(r.value) for r in read_topic(settings, "alerts", 1, timeout=3)]
+        assert len({a["alert_id"] for a in raised}) == len(raised), "an alert was produced twice"
 
         enriched = [json.loads(r.value) for r in read_topic(settings, "mentions.enriched", 900)]
         given: dict[str, set[str | None]] = defaultdict(set)

@@ -9,7 +9,10 @@ Sources, in this order (a missing optional file is skipped with a note):
 * ``tests/data/labelled/dev.jsonl``    — the development corpus (required);
 * ``tests/data/labelled/train2.jsonl`` — a second, independently written training corpus;
 * ``tests/data/labelled/train3_{myths,toxicity,topics}.jsonl`` — three more, each written by
-  another author around one task's hard cases (TRAIN3_*.md).
+  another author around one task's hard cases (TRAIN3_*.md);
+* ``tests/data/labelled/train4_{threads,longform,darija,clusters}.jsonl`` — four more, in other
+  registers: short comment threads, long-form posts and news, Darija in both scripts, rumor
+  clusters (TRAIN4_*.md).
 
 ``tests/data/labelled/validation.jsonl`` and ``validation2.jsonl`` are the held-out evaluation
 sets: they are never read.
@@ -47,7 +50,9 @@ from sada.model import LANGS, MYTHS, STANCES, TOPICS, TOXICITY  # noqa: E402
 LABELLED = REPO / "tests" / "data" / "labelled"
 SOURCES = [(LABELLED / "dev.jsonl", True), (LABELLED / "train2.jsonl", False),
            (LABELLED / "train3_myths.jsonl", False), (LABELLED / "train3_toxicity.jsonl", False),
-           (LABELLED / "train3_topics.jsonl", False)]
+           (LABELLED / "train3_topics.jsonl", False), (LABELLED / "train4_threads.jsonl", False),
+           (LABELLED / "train4_longform.jsonl", False), (LABELLED / "train4_darija.jsonl", False),
+           (LABELLED / "train4_clusters.jsonl", False)]
 OUTPUT = REPO / "data" / "training" / "labels.jsonl"
 NAMED = ("PER", "ORG")
 

@@ -108,15 +108,15 @@ def consumer(settings: Settings, topic: str, group: str, **overrides: Any) -> Ka
     except KafkaError as exc:
         raise ServiceError(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc}",
                            hint="start it with `sada up` or set SADA_KAFKA_BOOTSTRAP") from exc
-    # Learn the topic's partitions before joining the group. A group formed while the member
-    # had no metadata for its topic is assigned nothing, and the re-join that follows can be
-    # lost in kafka-python 3.0 (a join that outlives one poll's timeout completes unseen),
-    # leaving the consumer without partitions and without heartbeats for good.
+    c.subscribe([topic])
+    # Learn the topic's partitions after subscribing and before joining the group: the metadata
+    # then reaches the group coordinator, whose first assignment covers them. Otherwise the
+    # first assignment is empty and the re-join that follows is one more rebalance, which
+    # kafka-python 3.0 can lose (see recover_lost_join).
     try:
         c.partitions_for_topic(topic)
     except KafkaError as exc:
         log.warning("no metadata for the topic yet", extra={"topic": topic, "error": str(exc)[:200]})
-    c.subscribe([topic])
     return c
 
 

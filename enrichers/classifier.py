@@ -328,20 +328,20 @@ class _Vectorizer:
                     ids = self._char_ids(w)
                 char_ids.extend(ids)
             char_len.append(len(char_ids) - before)
-            before = len(word_ids)
-            for g in _word_grams(words):
-                i = wvocab.get(g)
-                if i is not None:
-                    word_ids.append(i)
-            word_len.append(len(word_ids) - before)
-            before = len(concept_ids)
-            for g in _concept_grams(doc):
-                i = cvocab.get(g)
-                if i is not None:
-                    concept_ids.append(i)
-            concept_len.append(len(concept_ids) - before)
+            _lookup(_word_grams(words), wvocab, word_ids, word_len)
+            _lookup(_concept_grams(doc), cvocab, concept_ids, concept_len)
         return (_tfidf(char_ids, char_len, self.char_idf), _tfidf(word_ids, word_len, self.word_idf),
                 _tfidf(concept_ids, concept_len, self.concept_idf))
+
+
+def _lookup(grams: Iterable[str], vocab: Mapping[str, int], ids: array, lengths: array) -> None:
+    """Append the vocabulary ids of one text's grams to ``ids`` and their count to ``lengths``."""
+    before = len(ids)
+    for g in grams:
+        i = vocab.get(g)
+        if i is not None:
+            ids.append(i)
+    lengths.append(len(ids) - before)
 
 
 def _tfidf(ids: array, lengths: array, idf: np.ndarray):

@@ -232,10 +232,9 @@ def concepts_of(raw: str, lang: str | None) -> list[str]:
     from enrichers import clusters  # the clusterer's module builds on the classifier's neighbours
 
     if _CONCEPTS is None:
-        _CONCEPTS = clusters.load_concepts(CONCEPTS_FILE)
-    arabizi = lang == "ary" or lang in (None, "und")
-    view = clusters.TextView(raw, frozenset({"arabizi"}) if arabizi else frozenset())
-    return sorted({m.key for m in _CONCEPTS.concepts.find(view) if m.key != clusters.IGNORE})
+        _CONCEPTS = clusters.shared_concepts(CONCEPTS_FILE)
+    _, found = clusters.find_concepts(_CONCEPTS, raw, lang == "ary" or lang in (None, "und"))
+    return sorted({m.key for m in found if m.key != clusters.IGNORE})
 
 
 def _concept_grams(doc: Doc) -> list[str]:

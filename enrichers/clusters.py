@@ -243,7 +243,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: find_concepts caches per lexicon object
 class ConceptLexicon:
     path: str
     concepts: TermMatcher  # the concepts, and the words to ignore under the key IGNORE
@@ -315,6 +315,20 @@ def load_concepts(path: str | Path = DEFAULT_CONCEPTS) -> ConceptLexicon:
 @lru_cache(maxsize=4)
 def _cached_concepts(path: str) -> ConceptLexicon:
     return load_concepts(path)
+
+
+@lru_cache(maxsize=4096)
+def find_concepts(lexicon: ConceptLexicon, text: str, arabizi: bool) -> tuple[TextView, tuple[Any, ...]]:
+    """A text's view and its concept matches (ignore words included), remembered for the last
+    texts: the classifier of the enrich stage reads the same concepts (``enrichers.classifier``),
+    and in one process each text is matched once."""
+    view = TextView(text, frozenset({"arabizi"}) if arabizi else frozenset())
+    return view, tuple(lexicon.concepts.find(view))
+
+
+def shared_concepts(path: str | Path = DEFAULT_CONCEPTS) -> ConceptLexicon:
+    """The concept lexicon of ``path``, one object per process (shared with the classifier)."""
+    return _cached_concepts(str(Path(path).resolve()))
 
 
 # --------------------------------------------------------------------------------------------
@@ -619,10 +633,9 @@ class Signer:
 
     def sign(self, text: str, lang: str | None = None, script: str | None = None) -> Signature:
         arabizi = lang == "ary" or lang in (None, "und")
-        view = TextView(text, frozenset({"arabizi"}) if arabizi else frozenset())
+        view, found = find_concepts(self.lexicon, text, arabizi)
         toks = view.tokens
         skip: set[int] = set()
-        found = self.lexicon.concepts.find(view)
         for m in found:
             if m.key == IGNORE:
                 skip.update(range(m.start, m.end + 1))
@@ -910,7 +923,7 @@ class RumorClusterer:
         if isinstance(lexicon, ConceptLexicon):
             self.lexicon = lexicon
         else:
-            self.lexicon = _cached_concepts(str(Path(lexicon or DEFAULT_CONCEPTS).resolve()))
+            self.lexicon = shared_concepts(lexicon or DEFAULT_CONCEPTS)
         if gazetteer is None or isinstance(gazetteer, Gazetteer):
             gaz = gazetteer
         else:

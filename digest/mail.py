@@ -14,17 +14,14 @@ digest (see ``digest.store``) carries the same id.
 
 from __future__ import annotations
 
-import smtplib
-import ssl
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formatdate, make_msgid
 
-from alerts.channels.base import DeliveryError
 from alerts.safetext import one_line
 from digest.build import Digest
 from digest.config import Person
-from sada.mail import smtp_connect
+from sada.mail import smtp_send
 from sada.settings import Settings
 
 DOMAIN = "sada.digest"
@@ -83,29 +80,4 @@ def failure_message(week: str, error: str, to: list[Person], settings: Settings,
 
 def send(settings: Settings, msg: EmailMessage, to: list[Person]) -> list[str]:
     """Deliver ``msg``; returns the addresses accepted. DeliveryError says whether to retry."""
-    sender = parseaddr(settings.smtp_from)[1]
-    addresses = [p.email for p in to]
-    try:
-        smtp = smtp_connect(settings)
-        try:
-            refused = smtp.send_message(msg, from_addr=sender, to_addrs=addresses)
-        finally:
-            try:
-                smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                smtp.close()
-    except smtplib.SMTPAuthenticationError as exc:
-        raise DeliveryError(f"SMTP authentication refused ({exc.smtp_code})", retryable=False,
-                            hint="check SADA_SMTP_USERNAME / SADA_SMTP_PASSWORD") from exc
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = sorted({code for code, _ in exc.recipients.values()})
-        raise DeliveryError(f"every recipient refused (SMTP {codes})", retryable=any(c < 500 for c in codes),
-                            hint="check data/digest/recipients.yaml") from exc
-    except smtplib.SMTPResponseException as exc:
-        raise DeliveryError(f"SMTP error {exc.smtp_code}: {exc.smtp_error[:200]!r}",
-                            retryable=exc.smtp_code < 500) from exc
-    except (TimeoutError, smtplib.SMTPException, ssl.SSLError, OSError) as exc:
-        raise DeliveryError(f"SMTP server {settings.smtp_host}:{settings.smtp_port} unreachable: "
-                            f"{type(exc).__name__}: {str(exc)[:200]}", retryable=True,
-                            hint="check SADA_SMTP_HOST / SADA_SMTP_PORT") from exc
-    return [a for a in addresses if a not in refused]
+    return smtp_send(settings, msg, [p.email for p in to], recipients_hint="check data/digest/recipients.yaml")

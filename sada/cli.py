@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from sada import logs
-from sada.errors import SadaError
+from sada.errors import run_command
 from sada.settings import get_settings
 
 log = logging.getLogger("sada")
@@ -170,13 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = get_settings()
     logs.configure(args.log_level.upper(), settings.log_format)
-    try:
-        return args.func(args)
-    except SadaError as exc:
-        print(f"sada: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    return run_command(args)
 
 
 if __name__ == "__main__":

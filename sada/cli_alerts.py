@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sada.errors import SadaError
+from sada.errors import SadaError, run_command
 from sada.settings import get_settings
 
 HANDLERS = {"alert": "consumers.alert", "notify": "consumers.notify"}
@@ -225,11 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     c.set_defaults(func=lambda args: run_consumer(args.name, args.stats_every))
     args = parser.parse_args(argv)
     logs.configure(args.log_level.upper(), get_settings().log_format)
-    try:
-        return args.func(args)
-    except SadaError as exc:
-        print(f"sada: {exc}", file=sys.stderr)
-        return 2
+    return run_command(args)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sada.errors import SadaError
+from sada.errors import SadaError, run_command
 from sada.settings import get_settings
 
 
@@ -94,13 +94,7 @@ def _parser() -> argparse.ArgumentParser:
 def run(argv: list[str] | None = None) -> int:
     """Parse and run, without touching the logging set-up (for ``main`` and tests)."""
     args = _parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except SadaError as exc:
-        print(f"sada: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    return run_command(args)
 
 
 def main(argv: list[str] | None = None) -> int:

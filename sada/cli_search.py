@@ -14,7 +14,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sada.errors import SadaError
+from sada.errors import SadaError, run_command
 from sada.settings import get_settings
 
 log = logging.getLogger("sada")
@@ -188,13 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     logs.configure(args.log_level.upper(), get_settings().log_format)
-    try:
-        return args.func(args)
-    except SadaError as exc:
-        print(f"sada: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    return run_command(args)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@ dead letters and the CLI speak the same language.
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 
 class SadaError(Exception):
     """Base class of every error raised on purpose by Sada."""
@@ -63,3 +66,15 @@ class PipelineError(SadaError):
     """A pipeline of enrichers is mis-assembled (a field read before any enricher sets it)."""
 
     code = "SADA500"
+
+
+def run_command(args: Any) -> int:
+    """Run a parsed ``sada`` command (``args.func``) and give its exit code: a SadaError is printed
+    as ``sada: <message>`` and exits 2, Ctrl-C exits 130."""
+    try:
+        return args.func(args)
+    except SadaError as exc:
+        print(f"sada: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -7,19 +7,17 @@ derived from the alert id and the channel, so a receiving system can drop a dupl
 from __future__ import annotations
 
 import re
-import smtplib
-import ssl
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import formataddr, formatdate
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alerts import render
-from alerts.channels.base import Channel, DeliveryError
+from alerts.channels.base import Channel
 from alerts.model import Alert, severity_rank
-from sada.mail import smtp_connect
+from sada.mail import smtp_send
 
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -76,35 +74,9 @@ class EmailChannel(Channel):
         msg.add_alternative(render.html_body(alert, self.tz), subtype="html", charset="utf-8")
         return msg
 
-    def _connect(self) -> smtplib.SMTP:
-        return smtp_connect(self.env)
-
     def send(self, alert: Alert) -> str:
         recipients = self.recipients(alert)
         if not recipients:
             return "no recipient for this severity"
-        msg = self.message(alert, recipients)
-        sender = parseaddr(self.env.smtp_from)[1]
-        try:
-            smtp = self._connect()
-            try:
-                refused = smtp.send_message(msg, from_addr=sender, to_addrs=[r.email for r in recipients])
-            finally:
-                try:
-                    smtp.quit()
-                except (smtplib.SMTPException, OSError):
-                    smtp.close()
-        except smtplib.SMTPAuthenticationError as exc:
-            raise DeliveryError(f"SMTP authentication refused ({exc.smtp_code})", retryable=False,
-                                hint="check SADA_SMTP_USERNAME / SADA_SMTP_PASSWORD") from exc
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = sorted({code for code, _ in exc.recipients.values()})
-            raise DeliveryError(f"every recipient refused (SMTP {codes})", retryable=any(c < 500 for c in codes)) from exc
-        except smtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"SMTP error {exc.smtp_code}: {exc.smtp_error[:200]!r}",
-                                retryable=exc.smtp_code < 500) from exc
-        except (TimeoutError, smtplib.SMTPException, ssl.SSLError, OSError) as exc:
-            raise DeliveryError(f"SMTP server {self.env.smtp_host}:{self.env.smtp_port} unreachable: "
-                                f"{type(exc).__name__}: {str(exc)[:200]}", retryable=True) from exc
-        delivered = [r.email for r in recipients if r.email not in refused]
+        delivered = smtp_send(self.env, self.message(alert, recipients), [r.email for r in recipients])
         return "sent to " + ", ".join(formataddr(("", e)) for e in delivered)

@@ -122,6 +122,13 @@ class Metrics(BaseModel):
     comments: int = Field(0, ge=0)
     views: int | None = Field(None, ge=0)
 
+    @field_validator("likes", "shares", "comments", mode="before")
+    @classmethod
+    def _unreported_is_zero(cls, value: Any) -> Any:
+        # News feeds and some APIs report no engagement at all (null): none counted, as 0, so
+        # engagement sums in alert rules and the digest stay numbers.
+        return 0 if value is None else value
+
 
 class Entity(BaseModel):
     model_config = ConfigDict(extra="forbid")

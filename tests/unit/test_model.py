@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from sada.model import MYTHS, SCHEMA_VERSION, TOPICS, Mention, canonical_url, hash_author_id, mention_id
+from sada.model import MYTHS, SCHEMA_VERSION, TOPICS, Mention, Metrics, canonical_url, hash_author_id, mention_id
 from tests.builders import mention
 
 
@@ -74,3 +74,11 @@ def test_author_hash_is_stable_salted_and_not_the_id():
     assert h1 == hash_author_id("x", "12345", "salt-a")
     assert h1 != hash_author_id("x", "12345", "salt-b")
     assert "12345" not in h1
+
+
+def test_unreported_engagement_counts_are_zero_but_negative_or_text_is_refused():
+    m = Metrics.model_validate({"likes": None, "shares": None, "comments": 3, "views": None})
+    assert (m.likes, m.shares, m.comments, m.views) == (0, 0, 3, None)
+    for bad in ({"likes": -1}, {"shares": "many"}):
+        with pytest.raises(ValidationError):
+            Metrics.model_validate(bad)

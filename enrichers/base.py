@@ -45,6 +45,9 @@ class Enricher(ABC):
     # from it), so identical texts — viral copies — are labelled once. Stateful enrichers
     # (rumor clusters) set False.
     cacheable: ClassVar[bool] = True
+    # Fields an earlier stage attached for this enricher only (the rumor clusterer's signature):
+    # optional to read, and removed from the mentions the pipeline hands on.
+    consumes: ClassVar[frozenset[str]] = frozenset()
 
     @property
     def registered_name(self) -> str:
@@ -88,6 +91,7 @@ class Pipeline:
             available |= enricher.sets
             if not enricher.cacheable:
                 stateful_sets |= enricher.sets
+        self._consumed = frozenset().union(*(e.consumes for e in self.enrichers))
         self._cached = [e for e in self.enrichers if e.cacheable]
         self._stateful = [e for e in self.enrichers if not e.cacheable]
         self._key_fields = sorted(
@@ -141,7 +145,14 @@ class Pipeline:
             out = [_merge(m, self._apply([enricher], [m])[0]) for m in out]
         # One validation per mention: an enricher emitting an id outside TAXONOMY.md fails here,
         # loudly, instead of reaching Elasticsearch.
-        return [Mention.model_validate({**m.model_dump(), "enriched_at": stamp}) for m in out]
+        return [Mention.model_validate({**self._dump(m), "enriched_at": stamp}) for m in out]
+
+    def _dump(self, mention: Mention) -> dict[str, Any]:
+        if not self._consumed:
+            return mention.model_dump()
+        data = mention.model_dump(exclude=set(self._consumed))
+        data["provenance"] = {k: v for k, v in data["provenance"].items() if k not in self._consumed}
+        return data
 
     @staticmethod
     def _apply(enrichers: list[Enricher], mentions: list[Mention]) -> list[tuple[dict[str, Any], dict[str, Provenance]]]:

@@ -11,7 +11,15 @@ How a post is compared
       ``data/concepts.yaml`` («libérer», «إطلاق سراح», «يطلقو», "ytl9o", "release" → ``release``);
       Arabic words are tried with their proclitics, verb prefixes and pronoun suffixes removed,
       Arabizi words on their consonants;
-    * its **numbers**, normalised (30000, 30.000, 30 000, ٣٠٠٠٠, «30 ألف», "30 alf", 30k → 30000);
+    * its **quantities** (:mod:`enrichers.quantities`), one key however they are written: numbers
+      in digits or in words in the five languages (30 000, 30.000, «30 ألف», "30 alf", 30k → 30000;
+      "deux mille", «ألفين», "jouj alaf", "two thousand", "dos mil" → 2000); amounts in centimes,
+      francs or ryals brought back to dirhams ("50 alf franc", "50 000 centimes" → 500 DH; Darija
+      «مليار» with no currency is in centimes); percentages under keys of their own, so that 40 %
+      does not meet 40 people ("40 %", «أربعين فالمية», "rbe3in f lmya", "four in ten", «خمسي»);
+      dates ("20/02/2027", «العشرين من فبراير», "20 de febrero"; «فاتح مارس», "1er mars", "March
+      1st", "nhar 1/3") and durations ("six semaines", "42 yom"). "un", «واحد», "deux fois",
+      "mille fois" are not figures; years, the law's number and article numbers weigh little;
     * the **entities** of the gazetteer (``data/gazetteer.yaml``): institutions, people, places;
 
     plus its **content words** (without stop words, forward formulas such as
@@ -26,9 +34,9 @@ How a post is compared
     clusters have it (``specificity_clusters``), so "bracelet" or "DGAPR", found everywhere,
     tell claims apart less than "Béni Mellal" or "140 million". Sharing less than
     ``MIN_SHARED`` of weight is a topic, not a claim, and is discounted; two posts giving
-    different specific numbers (30 000 vs 12 000 released) are discounted too. A post joins
-    the most similar cluster when that reaches ``threshold``; otherwise it opens a cluster of
-    its own.
+    different specific figures (30 000 vs 12 000 released, 40 % vs 80 %) are discounted too. A
+    post joins the most similar cluster when that reaches ``threshold``; otherwise it opens a
+    cluster of its own.
 
     Limits: a paraphrase in another language is only recognised through the concepts, numbers
     and entities it shares with the cluster, so a claim whose words are not in the lexicon is
@@ -100,7 +108,7 @@ from enrichers.entities import (
     mention_text,
 )
 from enrichers.language import arabizi_fold
-from enrichers.lexicon import normalize
+from enrichers.quantities import Quantities
 from sada.model import Mention
 from sada.settings import REPO_ROOT
 
@@ -250,6 +258,7 @@ class ConceptLexicon:
     weights: dict[str, float]
     stopwords: frozenset[str]
     settings: dict[str, Any] = field(default_factory=dict)
+    digest: str = ""  # of the file's bytes (see Signer.digest)
 
 
 def load_concepts(path: str | Path = DEFAULT_CONCEPTS) -> ConceptLexicon:
@@ -309,7 +318,8 @@ def load_concepts(path: str | Path = DEFAULT_CONCEPTS) -> ConceptLexicon:
     for group, items in r.mapping(data.get("stopwords", {}), "stopwords").items():
         for word in r.strings(items, f"stopwords.{group}"):
             stop.update(f(w) for w in MODES["norm"].words(word) for f in (_script_key, _stem_key))
-    return ConceptLexicon(r.path, concepts, weights, frozenset(stop), settings)
+    return ConceptLexicon(r.path, concepts, weights, frozenset(stop), settings,
+                          hashlib.sha256(path.read_bytes()).hexdigest()[:16])
 
 
 @lru_cache(maxsize=4)
@@ -399,189 +409,12 @@ def _script_key(word: str) -> str:
     return key if len(key) >= 3 else folded  # two consonants are too many words
 
 
-# -- quantities: amounts, counts, dates, durations ------------------------------------------------
-
-
-def _normal_set(*words: str) -> frozenset[str]:
-    return frozenset(n for n in (normalize(w).strip() for w in words) if n)
-
-
-_MONTH_NAMES = {
-    1: ("janvier", "january", "enero", "يناير", "جانفي", "janvier", "yanayer", "yanayir"),
-    2: ("février", "february", "febrero", "فبراير", "فيفري", "fbrayer", "febrayer"),
-    3: ("mars", "march", "marzo", "مارس"),
-    4: ("avril", "april", "abril", "أبريل", "ابريل", "أفريل", "abril"),
-    5: ("mai", "may", "mayo", "ماي", "مايو"),
-    6: ("juin", "june", "junio", "يونيو", "يونيه", "جوان", "younyou"),
-    7: ("juillet", "july", "julio", "يوليوز", "يوليو", "جويلية", "youlyouz"),
-    8: ("août", "aout", "august", "agosto", "غشت", "أغسطس", "اوت", "ghocht", "ghoucht"),
-    9: ("septembre", "september", "septiembre", "شتنبر", "سبتمبر", "chtenber", "chtanbir"),
-    10: ("octobre", "october", "octubre", "أكتوبر", "اكتوبر", "oktobar"),
-    11: ("novembre", "november", "noviembre", "نونبر", "نوفمبر", "nonbir", "nounbir", "novambr"),
-    12: ("décembre", "decembre", "december", "diciembre", "دجنبر", "ديسمبر", "dojanbir", "dujanbir", "dujamber"),
-}
-_MONTH_OF = {normalize(w).strip(): m for m, names in _MONTH_NAMES.items() for w in names}
-_ORDINAL_FIRST = _normal_set("1er", "premier", "first", "فاتح", "fati7", "fatih")
-_THOUSAND = _normal_set("ألف", "الف", "آلاف", "الاف", "ألاف", "alf", "alaf", "mille", "milles", "k", "thousand",
-                        "thousands", "mil")
-_MILLION = _normal_set("مليون", "مليونا", "ملايين", "million", "millions", "mlyoun", "melyoun", "mlyon", "mliun",
-                       "mlyun", "m", "mln", "millones")
-_BILLION = _normal_set("مليار", "مليارا", "ملايير", "milliard", "milliards", "billion", "billions", "mlyar",
-                       "melyar", "bn")
-_SCALES = ((_THOUSAND, 1e3), (_MILLION, 1e6), (_BILLION, 1e9))
-_YEAR_WORDS = _normal_set("an", "ans", "année", "années", "year", "years", "سنة", "سنوات", "سنين", "عام", "أعوام",
-                          "اعوام", "snin", "sna", "3am", "3wam", "años", "año")
-_YEARS_DUAL = {normalize(w).strip(): 2 for w in ("سنتين", "عامين", "3amayn", "3amin", "3amine", "3amen", "3amain")}
-_MONTH_WORDS = _normal_set("mois", "month", "months", "شهر", "شهور", "أشهر", "اشهر", "chhor", "chhour", "chhar",
-                           "chher", "meses", "mes")
-_MONTHS_DUAL = {normalize(w).strip(): 2 for w in ("شهرين", "chahrayn", "chhrin", "chahrin")}
-_UNIT_SUFFIXES = _normal_set("dh", "dhs", "mad", "درهم", "دراهم", "h", "e", "er", "eme", "th", "st", "nd", "rd", "€",
-                             "euros", "euro", "اورو", "يورو")
-_ORDINAL_SUFFIXES = frozenset({"", "st", "nd", "rd", "th", "er", "e", "eme"})
-_CURRENCIES = _normal_set("euro", "euros", "€", "اورو", "يورو", "أورو", "dollar", "dollars", "دولار", "درهم",
-                          "dirham", "dirhams", "dh", "dhs", "mad", "lora", "loro")
-_NUMBER = re.compile(r"^([وبلفك]{0,2})(\d{1,3}(?:\.\d{3})+|\d+(?:\.\d+)?)([a-z\u0621-\u064a€]*)$")
-_GENERIC_NUMBERS = frozenset({"43.22", "4322", "22.43"})
-# Words that can start a quantity without a digit: «سنتين», «فاتح دجنبر», «مليونا و400 ألف».
-_TRIGGERS = (frozenset(_YEARS_DUAL) | frozenset(_MONTHS_DUAL) | _ORDINAL_FIRST | _MILLION | _BILLION
-             | frozenset("و" + w for w in _MILLION | _BILLION))
-_CENTIMES_LANGS = frozenset({"ary"})  # Darija counts «مليون» in centimes: 10,000 DH
-
-
-def _scale_of(word: str) -> float | None:
-    bare = word[1:] if word[:1] in "وبل" and len(word) > 3 else word
-    for words, scale in _SCALES:
-        if word in words or bare in words:
-            return scale
-    return None
-
-
-class _Quantities:
-    """Reads the amounts, counts, dates and durations of a post into features."""
-
-    def __init__(self, view: TextView, lang: str | None) -> None:
-        self.toks = view.tokens
-        self.text = view.text
-        self.centimes = lang in _CENTIMES_LANGS
-        self.used: set[int] = set()
-        self.features: dict[str, float] = {}
-
-    def read(self) -> dict[str, float]:
-        toks, i = self.toks, 0
-        while i < len(toks):
-            word = toks[i].norm
-            if not (word[0].isdigit() or word in _TRIGGERS or (word[0] in "وبلفك" and word[1:2].isdigit())):
-                i += 1
-                continue
-            got = self._quantity(i)
-            if got is None:
-                i += 1
-                continue
-            key, weight, used = got
-            if key:
-                self.features[key] = max(weight, self.features.get(key, 0.0))
-            self.used.update(range(i, i + used))
-            i += used
-        return self.features
-
-    def _word(self, i: int) -> str:
-        return self.toks[i].norm if 0 <= i < len(self.toks) else ""
-
-    def _quantity(self, i: int) -> tuple[str, float, int] | None:
-        word = self._word(i)
-        if word in _YEARS_DUAL:
-            return f"y:{_YEARS_DUAL[word]}", W_DURATION, 1
-        if word in _MONTHS_DUAL:
-            return f"mo:{_MONTHS_DUAL[word]}", W_DURATION, 1
-        if word in _ORDINAL_FIRST and self._word(i + 1) in _MONTH_OF:
-            return f"d:{_MONTH_OF[self._word(i + 1)]:02d}-01", W_DATE, 2
-        scale = _scale_of(word)
-        if scale is not None and word not in ("k", "m") and not _NUMBER.match(self._word(i - 1)):
-            value, used = self._compound(scale, i + 1)  # «مليونا و400 ألف»
-            currency = self._word(used) in _CURRENCIES
-            return (*_number_feature(self._scaled(value, scale, word, currency)), used - i) if scale >= 1e6 else None
-        m = _NUMBER.match(word)
-        if m is None:
-            return None
-        if (word, self._word(i + 1)) in (("43", "22"), ("22", "43")):  # the law's number, 43-22
-            return "n:43.22", 0.2, 2
-        _, digits, suffix = m.groups()
-        if suffix and suffix not in _UNIT_SUFFIXES and _scale_of(suffix) is None:
-            return None
-        value = float(digits.replace(".", "")) if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", digits) else float(digits)
-        j = i + 1
-        # "30 000", "1 001": groups of three digits after one to three digits.
-        while re.fullmatch(r"\d{3}", self._word(j)) and value < 1000 ** (j - i) and len(digits) <= 3:
-            value = value * 1000 + float(self._word(j))
-            j += 1
-        # "1,4 million": a decimal comma before a scale word.
-        if (j == i + 1 and re.fullmatch(r"\d{1,2}", self._word(j)) and _scale_of(self._word(j + 1))
-                and self.text[self.toks[i].end:self.toks[j].start].strip() in (",", "،")):
-            value = float(f"{int(value)}.{self._word(j)}")
-            j += 1
-        scale = _scale_of(suffix) if suffix else None
-        scale_word = suffix
-        if scale is None and _scale_of(self._word(j)) is not None:
-            scale, scale_word = _scale_of(self._word(j)), self._word(j)
-            j += 1
-        if scale is not None:
-            currency = self._word(j) in _CURRENCIES
-            value = self._scaled(value, scale, scale_word, currency)
-            extra, j = self._compound(scale, j, base=0.0)
-            value += self._scaled(extra, scale, scale_word, currency) if extra else 0.0
-        nxt = self._word(j)
-        if nxt in _MONTH_OF and 1 <= value <= 31 and value == int(value) and scale is None:
-            return f"d:{_MONTH_OF[nxt]:02d}-{int(value):02d}", W_DATE, j + 1 - i
-        if self._word(i - 1) in _MONTH_OF and 1 <= value <= 31 and value == int(value) and suffix in _ORDINAL_SUFFIXES:
-            return f"d:{_MONTH_OF[self._word(i - 1)]:02d}-{int(value):02d}", W_DATE, j - i
-        if nxt in _YEAR_WORDS and value < 100 and scale is None:
-            return f"y:{value:g}", W_DURATION, j + 1 - i
-        if nxt in _MONTH_WORDS and value < 100 and scale is None:
-            return f"mo:{value:g}", W_DURATION, j + 1 - i
-        return (*_number_feature(value), j - i)
-
-    def _scaled(self, value: float, scale: float, word: str, currency: bool = False) -> float:
-        if self.centimes and scale >= 1e6 and word not in ("m", "k") and not currency:
-            return value * scale / 100  # centimes → dirhams
-        return value * scale
-
-    def _compound(self, scale: float, j: int, base: float = 1.0) -> tuple[float, int]:
-        """An amount continued with «و400 ألف» (and 400 thousand): the part below ``scale``."""
-        word = self._word(j)
-        if word == "و" and _NUMBER.match(self._word(j + 1)):
-            j, word = j + 1, self._word(j + 1)
-        m = _NUMBER.match(word)
-        if m is None or not (m.group(1) == "و" or self._word(j - 1) == "و"):
-            return base, j
-        part = float(m.group(2).replace(".", ""))
-        sub = _scale_of(self._word(j + 1))
-        if sub is None or sub >= scale:
-            return base, j
-        return base + part * sub / scale, j + 2
-
-
-# Weights of the features that are not concepts: how much sharing them says about sharing a claim.
-W_AMOUNT = 2.0  # a number of 100 or more: 30 000 detainees, 1.4 million DH, 1 001 judgments
-W_NUMBER = 1.0  # 10 to 99
-W_SMALL = 0.5  # below 10
-W_YEAR = 0.3  # 1990-2035
-W_DATE = 2.0  # day and month: 18 November
-W_DURATION = 1.0  # 2 years, 3 months
+# Weights of the features that are not concepts: how much sharing them says about sharing a claim
+# (the quantities' weights are in enrichers.quantities).
 W_PLACE = 1.5  # a Moroccan city, a person, a foreign body of the gazetteer
 W_INSTITUTION = 0.6  # the reform's institutions are named everywhere
-
-
-def _number_feature(value: float) -> tuple[str, float]:
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    if text in _GENERIC_NUMBERS:
-        return f"n:{text}", 0.2
-    if 1990 <= value <= 2035 and value == int(value):
-        return f"n:{text}", W_YEAR
-    if value >= 100:
-        return f"n:{text}", W_AMOUNT
-    if value >= 10:
-        return f"n:{text}", W_NUMBER
-    return f"n:{text}", W_SMALL
+# The keys of specific figures: two posts giving different ones state different claims.
+_FIGURE_PREFIXES = ("n:", "p:")
 
 
 _EMPTY: frozenset[str] = frozenset()
@@ -598,8 +431,10 @@ class Signature:
     index_keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # the specific numbers (10 and more, not a year): two posts giving different ones conflict
-        self.numbers = frozenset(k for k, w in self.features.items() if k.startswith("n:") and w >= 1.0) or _EMPTY
+        # the specific figures (numbers of 10 and more but not years, percentages): two posts
+        # giving different ones conflict
+        self.numbers = frozenset(k for k, w in self.features.items()
+                                 if k.startswith(_FIGURE_PREFIXES) and w >= 1.0) or _EMPTY
         # What the clusterer's inverted index knows the post by: its features that are not
         # generic, and its dozen longest words (the longest are the rarest).
         self.index_keys = tuple([k for k, w in self.features.items() if w >= 0.5]
@@ -624,12 +459,37 @@ class Signature:
                    frozenset(sys.intern(w) for w in doc.get("w", [])), doc.get("l"))
 
 
+# Bump when the way a signature is computed changes: a cluster stage then recomputes the
+# signatures an older enrich stage attached (Signer.digest).
+SIGNATURE_VERSION = "2"  # 2: quantities in words, percentages, dates, centimes (enrichers.quantities)
+SIGNATURE_FIELD = "claim_signature"
+
+
 class Signer:
     """Turns a post into its :class:`Signature`."""
 
     def __init__(self, lexicon: ConceptLexicon, gazetteer: Gazetteer | None) -> None:
         self.lexicon = lexicon
         self.gazetteer = gazetteer
+        # What a signature depends on. Lexicons built in code (tests) have no file digest: their
+        # signatures are never taken from another process.
+        parts = (SIGNATURE_VERSION, lexicon.digest, "" if gazetteer is None else gazetteer.digest or "?")
+        self.digest = ":".join(parts) if lexicon.digest and "?" not in parts else ""
+
+    def to_field(self, sig: Signature) -> dict[str, Any]:
+        """The signature as the labelling stage attaches it to a mention (``SIGNATURE_FIELD``)."""
+        return {**sig.to_doc(), "v": self.digest}
+
+    def from_field(self, value: Any) -> Signature | None:
+        """A signature attached by the labelling stage, when it was computed as this signer
+        would (same code version, same lexicon and gazetteer files); otherwise None."""
+        if not (self.digest and isinstance(value, Mapping) and value.get("v") == self.digest):
+            return None
+        f, w = value.get("f"), value.get("w")
+        if not (isinstance(f, Mapping) and isinstance(w, list)
+                and all(isinstance(v, int | float) for v in f.values()) and all(isinstance(x, str) for x in w)):
+            return None
+        return Signature.from_doc(value)
 
     def sign(self, text: str, lang: str | None = None, script: str | None = None) -> Signature:
         arabizi = lang == "ary" or lang in (None, "und")
@@ -645,7 +505,7 @@ class Signer:
                 continue
             key = sys.intern("c:" + m.key)
             features[key] = self.lexicon.weights[m.key]
-        quantities = _Quantities(view, lang)
+        quantities = Quantities(view, lang)
         for key, weight in quantities.read().items():
             key = sys.intern(key)
             features[key] = max(weight, features.get(key, 0.0))
@@ -962,15 +822,18 @@ class RumorClusterer:
     # -- public API ---------------------------------------------------------------------------
 
     def assign(self, mention_id: str, text: str, *, lang: str | None = None, script: str | None = None,
-               published_at: datetime, platform: str | None = None) -> Assignment:
-        """The cluster of one post, updating the clusters; call in arrival order."""
+               published_at: datetime, platform: str | None = None,
+               signature: Signature | None = None) -> Assignment:
+        """The cluster of one post, updating the clusters; call in arrival order.
+
+        ``signature``: the post's signature when already computed (by the labelling stage)."""
         known = self.members.get(mention_id)
         if known is not None:
             return Assignment(known, None, False, redelivered=True)
         if published_at.tzinfo is None:
             raise ValueError("published_at must carry a time zone")
         self._advance(published_at)
-        sig = self.signer.sign(text, lang, script)
+        sig = signature if signature is not None else self.signer.sign(text, lang, script)
         if sig.empty:
             return Assignment(None, None, False)
         best, score = self._best(sig, published_at)
@@ -1205,6 +1068,7 @@ class ClusterEnricher(Enricher):
     version: ClassVar[str] = "1.0.0"
     reads: ClassVar[frozenset[str]] = frozenset({"id", "text", "title", "lang", "published_at", "platform"})
     sets: ClassVar[frozenset[str]] = frozenset({"cluster_id"})
+    consumes: ClassVar[frozenset[str]] = frozenset({SIGNATURE_FIELD})
     cacheable: ClassVar[bool] = False
 
     def __init__(self, clusterer: RumorClusterer | None = None, *, store: ClusterStore | None = None,
@@ -1213,8 +1077,10 @@ class ClusterEnricher(Enricher):
         self.flush_every = flush_every
 
     def label(self, mention: Mention) -> Labels:
+        signer = self.clusterer.signer
         got = self.clusterer.assign(mention.id, mention_text(mention), lang=mention.lang, script=mention.script,
-                                    published_at=mention.published_at, platform=str(mention.platform.value))
+                                    published_at=mention.published_at, platform=str(mention.platform.value),
+                                    signature=signer.from_field(getattr(mention, SIGNATURE_FIELD, None)))
         if self.clusterer.store is not None and self.clusterer.pending >= self.flush_every:
             self.clusterer.flush()
         return Labels({"cluster_id": got.cluster_id}, confidence=got.score)
@@ -1224,3 +1090,34 @@ class ClusterEnricher(Enricher):
 
     def close(self) -> None:
         self.clusterer.flush()
+
+
+@lru_cache(maxsize=1)
+def default_signer() -> Signer:
+    """The signer of a default :class:`RumorClusterer` (default lexicon and gazetteer)."""
+    return Signer(shared_concepts(DEFAULT_CONCEPTS), _cached_gazetteer(str(Path(DEFAULT_GAZETTEER).resolve())))
+
+
+class SignatureEnricher(Enricher):
+    """Attaches the rumor clusterer's signature of a post (``SIGNATURE_FIELD``), for the
+    clustering stage to use instead of computing it.
+
+    Why in the labelling stage: signing is most of the clusterer's work, and the labelling
+    stage is the one that scales (any number of ``enrich`` processes) while clustering must be
+    one process; there, the signature is also cached with the labels for viral copies, and it
+    reuses the concept matches the classifier has just made. The clustering stage takes it only
+    when it was computed from the same lexicon and gazetteer files (``Signer.digest``), and
+    removes it from what it passes on: it is never indexed.
+    """
+
+    name: ClassVar[str] = "claim_signature"
+    version: ClassVar[str] = "1.0.0"
+    reads: ClassVar[frozenset[str]] = frozenset({"text", "title", "lang", "script"})
+    sets: ClassVar[frozenset[str]] = frozenset({SIGNATURE_FIELD})
+
+    def __init__(self, signer: Signer | None = None) -> None:
+        self.signer = signer or default_signer()
+
+    def label(self, mention: Mention) -> Labels:
+        sig = self.signer.sign(mention_text(mention), mention.lang, mention.script)
+        return Labels({SIGNATURE_FIELD: self.signer.to_field(sig)})

@@ -24,6 +24,7 @@ capitalised word that the gazetteer has not already explained.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import unicodedata
@@ -434,6 +435,7 @@ class Gazetteer:
     settings: dict[str, Any] = field(default_factory=dict)
     exclude_keys: frozenset[str] = frozenset()
     foreign: TermMatcher | None = None  # country words that make an institution a foreign one
+    digest: str = ""  # of the file's bytes: two processes agree on what they matched with
 
     def match(self, view: TextView) -> list[Match]:
         """The gazetteer's non-overlapping matches in ``view`` (longest first), in text order."""
@@ -678,7 +680,9 @@ def load_gazetteer(path: str | Path = DEFAULT_GAZETTEER) -> Gazetteer:
                 raise r.fail(where, "missing 'terms'")
             add_groups(r, matcher, key, body["terms"], f"{where}.terms", seen)
     exclude_keys = frozenset(k for k in institutions if "exclude" in institutions[k])
-    return Gazetteer(r.path, entries, matcher, excludes, numbers, context, settings, exclude_keys, foreign)
+    gaz = Gazetteer(r.path, entries, matcher, excludes, numbers, context, settings, exclude_keys, foreign)
+    gaz.digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return gaz
 
 
 @lru_cache(maxsize=4)

@@ -55,6 +55,12 @@ def _stance() -> Enricher:
     return StanceEnricher()
 
 
+def _claim_signature() -> Enricher:
+    from enrichers.clusters import SignatureEnricher
+
+    return SignatureEnricher()
+
+
 def _rumor_cluster() -> Enricher:
     from enrichers.clusters import ClusterEnricher
 
@@ -70,10 +76,13 @@ REGISTRY: dict[str, Callable[[], Enricher]] = {
     "myths.v1": _myths,
     "toxicity.v1": _toxicity,
     "stance.v1": _stance,
+    "claim_signature.v1": _claim_signature,
     "rumor_cluster.v1": _rumor_cluster,
 }
 
-LABELS = ("language.v1", "relevance.v1", "entities.v1", "topics.v1", "myths.v1", "toxicity.v1", "stance.v1")
+# claim_signature.v1 precomputes, where it scales, what the clustering stage compares.
+LABELS = ("language.v1", "relevance.v1", "entities.v1", "topics.v1", "myths.v1", "toxicity.v1", "stance.v1",
+          "claim_signature.v1")
 CLUSTERS = ("rumor_cluster.v1",)
 # What the labelling stage hands to the clustering stage.
 LABEL_FIELDS = ("lang", "script", "relevant", "entities", "topics", "myths", "toxicity", "stance")

@@ -9,6 +9,7 @@ import pytest
 
 from enrichers.base import Pipeline
 from enrichers.clusters import (
+    SIGNATURE_FIELD,
     ClusterEnricher,
     InMemoryClusterStore,
     RumorClusterer,
@@ -16,6 +17,7 @@ from enrichers.clusters import (
     load_concepts,
 )
 from enrichers.language import LanguageEnricher
+from enrichers.registry import LABEL_FIELDS
 from sada.errors import DataFileError
 from tests.builders import mention
 
@@ -194,6 +196,114 @@ def test_numbers_are_normalised_before_comparing(clusterer, written):
     assert "n:30000" in sig.features
 
 
+# One figure, written the ways people write it: each group must give the same feature.
+SAME_FIGURE = {
+    "n:2000": [("fr", "deux mille condamnés"), ("fr", "2 000 condamnés"), ("ar", "ألفين محكوم"),
+               ("ar", "ألفا محكوم"), ("ary", "jouj alaf mhkoum"), ("ary", "جوج آلاف محكوم"),
+               ("en", "two thousand convicts"), ("es", "dos mil condenados")],
+    "n:300": [("fr", "trois cents places"), ("ar", "ثلاثمائة مكان"), ("es", "trescientas plazas"), ("fr", "300 places")],
+    "n:3000": [("ar", "ثلاثة آلاف محكوم"), ("ary", "tlata alaf mhkoum"), ("fr", "3 000 condamnés")],
+    "n:40": [("fr", "quarante magistrats"), ("ar", "أربعين قاضيا"), ("ary", "ربعين قاضي"), ("ary", "rb3in 9adi"),
+             ("en", "forty judges"), ("fr", "40 magistrats")],
+    "n:50": [("ary", "khamsin wa7ed"), ("ary", "خمسين واحد"), ("fr", "50 personnes")],
+    "n:50000": [("ar", "خمسين ألف سجين"), ("ary", "khamsin alf 7abs"), ("fr", "50 000 détenus")],
+    "n:640": [("fr", "six cent quarante prisonniers"), ("en", "six hundred and forty inmates"), ("ar", "640 سجينا")],
+    "n:140": [("ary", "مية وربعين ديال الأولتراس"), ("ary", "mya w rb3in wa7ed"), ("fr", "140 ultras")],
+    "n:25": [("ar", "خمسة وعشرون سجينا"), ("fr", "vingt-cinq détenus"), ("es", "veinticinco presos")],
+    "n:99": [("fr", "quatre-vingt-dix-neuf détenus"), ("en", "ninety-nine inmates")],
+    "n:312000000": [("fr", "312 millions de DH"), ("ar", "ثلاثمائة واثني عشر مليون درهم"),
+                    ("ary", "31 مليار و200 مليون ديال السنتيم"), ("ary", "31200 melyoun")],
+    # amounts in centimes, francs and ryals, brought back to dirhams
+    "n:500": [("fr", "500 DH"), ("ary", "50 alf franc"), ("fr", "50 000 centimes"), ("ary", "خمسين ألف فرنك"),
+              ("ary", "10 alaf ryal")],
+    "n:1200": [("ary", "ألف و200 درهم"), ("ary", "120 alf franc"), ("fr", "1 200 dirhams"), ("en", "1,200 DH")],
+    "n:310000000": [("ar", "31 مليار ديال السنتيم"), ("fr", "310 millions de dirhams")],
+    "n:10000": [("ary", "melyoun dyal sntim"), ("ary", "مليون"), ("fr", "10 000 DH")],
+    "n:80000000": [("ary", "8 melyar dyal sntim"), ("fr", "80 millions de dirhams")],
+    # percentages
+    "p:40": [("fr", "40 % des détenus"), ("fr", "40% des détenus"), ("ary", "أربعين فالمية"), ("ary", "rbe3in f lmya"),
+             ("en", "four in ten inmates"), ("ar", "خُمسي نزلاء السجون"), ("fr", "quarante pour cent"),
+             ("ar", "40 في المائة")],
+    "p:80": [("fr", "8 sur 10"), ("ary", "4 mn 5 dyal l a7kam"), ("ar", "ثمانية أحكام من أصل عشرة"),
+             ("ary", "تمانين فالمية"), ("en", "80 percent"), ("es", "ocho de cada diez")],
+    "p:30": [("fr", "trois jugements correctionnels sur dix"), ("ar", "ثلاثون في المائة"), ("ary", "30% mn ljun7")],
+    # dates
+    "d:02-20": [("fr", "le 20/02/2027"), ("fr", "le 20 février"), ("ar", "20 فبراير"), ("ar", "العشرين من فبراير"),
+                ("es", "el 20 de febrero"), ("ary", "mn 20 febrayer"), ("en", "February 20th"), ("fr", "le 20/02")],
+    "d:03-01": [("ar", "فاتح مارس"), ("ar", "في الفاتح من مارس"), ("fr", "le 1er mars"), ("en", "March 1st"),
+                ("ary", "nhar 1/3"), ("en", "the first of March"), ("fr", "le premier mars")],
+    "d:11-08": [("ary", "السبت والحد 7 و8 نونبر"), ("en", "over the weekend of November 7-8"),
+                ("fr", "les 7 et 8 novembre"), ("ary", "nhar sebt w l7ed 7/8 novembre"), ("fr", "8 nov.")],
+    "d:01-15": [("ar", "15 كانون الثاني"), ("fr", "15 janvier")],
+    # durations
+    "dd:42": [("fr", "en six semaines"), ("ary", "f 42 yom"), ("ary", "ف ستة د السيمانات"), ("en", "six weeks")],
+    "y:20": [("fr", "vingt ans de casier"), ("ar", "عشرين سنة"), ("ary", "عشرين عام"), ("ary", "20 3am")],
+    "mo:2": [("fr", "deux mois"), ("ar", "شهرين"), ("en", "2 months")],
+}
+
+
+@pytest.mark.parametrize(("key", "lang", "text"), [(k, lang, t) for k, forms in SAME_FIGURE.items() for lang, t in forms])
+def test_a_figure_written_in_words_digits_or_another_unit_gives_one_feature(clusterer, key, lang, text):
+    assert key in clusterer.signer.sign(text, lang).features
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("fr", "un détenu a été libéré"), ("fr", "une femme"), ("en", "one of them"), ("ar", "لا أحد يعلم"),
+    ("ary", "واحد قطع البراسلي"), ("ary", "wa7ed 9te3 lbrasli"), ("ary", "bzaf dyal nas"), ("fr", "deux fois"),
+    ("ar", "ربع مرات"), ("fr", "mille fois merci"), ("ar", "آلاف المعتقلين"), ("fr", "des millions de dirhams"),
+    ("ary", "kaynin 3nd lpatronat"), ("ary", "ميتين بالضحك"),
+])
+def test_ordinary_words_that_are_also_numbers_give_no_figure(clusterer, lang, text):
+    sig = clusterer.signer.sign(text, lang)
+    assert not [k for k in sig.features if k[:2] in ("n:", "p:", "d:")]
+
+
+def test_a_percentage_is_not_a_count(clusterer):
+    pct = clusterer.signer.sign("40 % des détenus libérés", "fr")
+    count = clusterer.signer.sign("40 détenus libérés", "fr")
+    assert "p:40" in pct.features and "n:40" not in pct.features
+    assert "n:40" in count.features and "p:40" not in count.features
+    # two different percentages are two different figures, like two different counts
+    assert pct.numbers == {"p:40"}
+    assert clusterer.signer.sign("80 % des détenus libérés", "fr").numbers.isdisjoint(pct.numbers)
+
+
+def test_two_dates_stay_two_dates(clusterer):
+    feb = clusterer.signer.sign("à partir du 20/02", "fr").features
+    march = clusterer.signer.sign("à partir du 20/03", "fr").features
+    assert "d:02-20" in feb and "d:03-20" in march and "d:03-20" not in feb
+    # "7/8 novembre" is two days of November, not the 7th of August
+    assert "d:08-07" not in clusterer.signer.sign("nhar 7/8 novembre", "ary").features
+    # a fraction is not a date without a word that announces one
+    assert not [k for k in clusterer.signer.sign("1/3 des détenus", "fr").features if k.startswith("d:")]
+
+
+def test_years_the_law_articles_and_small_numbers_weigh_little(clusterer):
+    sig = clusterer.signer.sign("La loi 43.22 et l'article 647-22 : 5 détenus libérés en 2027", "fr")
+    assert sig.features["n:43.22"] < 0.5
+    assert sig.features["n:2027"] < 0.5
+    assert sig.features["a:647-22"] < 0.5 and "n:647" not in sig.features
+    assert sig.features["n:5"] < 1.0
+    assert not sig.numbers  # none of them makes two posts conflict
+    # a count in words of the years' range is a count ("deux mille"), a plain 2000 may be a year
+    assert clusterer.signer.sign("deux mille condamnés", "fr").features["n:2000"] >= 1.0
+
+
+def test_a_claim_whose_figure_is_written_differently_joins_one_cluster(clusterer):
+    posts = [
+        ("fr", "Un haut responsable de la DGAPR l'aurait confirmé : 40 % des détenus dehors avant l'été 2027."),
+        ("ar", "مسؤول كبير في المندوبية يؤكد أن خُمسي نزلاء السجون سيغادرون الزنازين قبل صيف 2027"),
+        ("ary", "rbe3in f lmya dyal l7absa ghadi ykhrjo 9bel sif 2027, 9alo wa7ed kbir f lmandoubiya"),
+        ("en", "Prison administration insider: four in ten inmates walk free before summer 2027."),
+    ]
+    ids = feed(clusterer, posts, "pct")
+    assert len(set(ids)) == 1
+    # the same words with 40 detainees: another claim
+    other = feed(clusterer, [("fr", "Un haut responsable de la DGAPR l'aurait confirmé : 40 détenus dehors "
+                                    "avant l'été 2027.")], "cnt", start=10)
+    assert other[0] != ids[0]
+
+
 def test_restart_from_the_store_keeps_clusters_and_honours_redelivery():
     store = InMemoryClusterStore()
     first = RumorClusterer(store=store)
@@ -238,6 +348,51 @@ def test_the_enricher_in_a_pipeline_sets_cluster_id_in_arrival_order():
     assert len({m.cluster_id for m in out[:5]}) == 1 and out[5].cluster_id != out[0].cluster_id
     assert out[0].cluster_id == cluster_id_for(ms[0].id)
     assert out[0].provenance["cluster_id"].enricher == "rumor_cluster.v1"
+
+
+def _two_stages(posts):
+    """The live layout in one process: labelling stage (with the signature) → JSON → cluster stage."""
+    from enrichers.registry import labelling_pipeline
+    from sada.model import Mention
+
+    labelled = labelling_pipeline().run_many([mention(i, text=text) for i, (_, text) in enumerate(posts)])
+    wire = [Mention.model_validate_json(m.to_json_bytes()) for m in labelled]
+    return wire, Pipeline([ClusterEnricher(RumorClusterer())], provided=LABEL_FIELDS)
+
+
+def test_the_labelling_stage_signature_gives_the_same_clusters_and_is_never_passed_on():
+    posts = RELEASE + FORWARDS + ESCAPE + ISRAEL + RICH
+    wire, stage = _two_stages(posts)
+    assert all(getattr(m, SIGNATURE_FIELD)["v"] for m in wire)
+    with_sig = stage.run_many(wire)
+    # the same mentions without the attached signature: the cluster stage signs them itself
+    bare = [m.model_copy(update={SIGNATURE_FIELD: None}) for m in wire]
+    _, fresh = _two_stages(posts)
+    without = fresh.run_many(bare)
+    assert [m.cluster_id for m in with_sig] == [m.cluster_id for m in without]
+    assert len({m.cluster_id for m in with_sig[:9]}) == 1 and len({m.cluster_id for m in with_sig}) > 3
+    for m in with_sig:
+        assert SIGNATURE_FIELD not in m.model_dump() and SIGNATURE_FIELD not in m.provenance
+        assert SIGNATURE_FIELD.encode() not in m.to_json_bytes()
+
+
+def test_a_signature_from_other_data_files_or_malformed_is_recomputed(monkeypatch):
+    enricher = ClusterEnricher(RumorClusterer())
+    signer = enricher.clusterer.signer
+    sig = signer.sign(RELEASE[0][1], "fr")
+    good = signer.to_field(sig)
+    assert signer.from_field(good) == sig
+    stale = {**good, "v": "1:0000:0000"}  # an enrich stage still running older lexicons
+    assert signer.from_field(stale) is None
+    assert signer.from_field({**good, "f": {"c:release": "heavy"}}) is None
+    assert signer.from_field("garbage") is None and signer.from_field(None) is None
+    # a stale signature must not be used: a wrong one would put the post in the wrong cluster
+    calls = []
+    monkeypatch.setattr(signer, "sign", lambda *a, **k: calls.append(a) or sig)
+    enricher.label(mention(1, text=RELEASE[0][1]).model_copy(update={SIGNATURE_FIELD: stale}))
+    assert len(calls) == 1
+    enricher.label(mention(2, text=RELEASE[0][1]).model_copy(update={SIGNATURE_FIELD: good}))
+    assert len(calls) == 1
 
 
 def test_the_enricher_flushes_to_its_store_every_n_mentions():

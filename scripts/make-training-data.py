@@ -12,7 +12,11 @@ Sources, in this order (a missing optional file is skipped with a note):
   another author around one task's hard cases (TRAIN3_*.md);
 * ``tests/data/labelled/train4_{threads,longform,darija,clusters}.jsonl`` — four more, in other
   registers: short comment threads, long-form posts and news, Darija in both scripts, rumor
-  clusters (TRAIN4_*.md).
+  clusters (TRAIN4_*.md);
+* ``tests/data/labelled/train5_myths.jsonl`` — the eight myths said in as many ways as its author
+  could find: idioms, sarcasm, anecdotes, allusions without the usual keywords (TRAIN5_MYTHS.md);
+* ``tests/data/labelled/dev3.jsonl`` — a week-like sample by another author, first used unseen to
+  measure and study the errors, then added (DEV3.md).
 
 ``tests/data/labelled/validation.jsonl`` and ``validation2.jsonl`` are the held-out evaluation
 sets: they are never read.
@@ -52,7 +56,8 @@ SOURCES = [(LABELLED / "dev.jsonl", True), (LABELLED / "train2.jsonl", False),
            (LABELLED / "train3_myths.jsonl", False), (LABELLED / "train3_toxicity.jsonl", False),
            (LABELLED / "train3_topics.jsonl", False), (LABELLED / "train4_threads.jsonl", False),
            (LABELLED / "train4_longform.jsonl", False), (LABELLED / "train4_darija.jsonl", False),
-           (LABELLED / "train4_clusters.jsonl", False)]
+           (LABELLED / "train4_clusters.jsonl", False), (LABELLED / "train5_myths.jsonl", False),
+           (LABELLED / "dev3.jsonl", False)]
 OUTPUT = REPO / "data" / "training" / "labels.jsonl"
 NAMED = ("PER", "ORG")
 

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from sada import kafka as sada_kafka
 from sada.errors import PoisonMessage, TransientError
 from sada.model import Mention
+from sada.runtime import tune_gc
 from sada.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,7 @@ class RunLoop:
     def run(self, until: Callable[[RunLoop], bool] | None = None) -> Stats:
         """Process batches until ``stop`` is set or ``until(self)`` returns True after a batch."""
         self.handler.setup()
+        tune_gc()  # after the models are loaded (sada/runtime.py)
         self._consumer = sada_kafka.consumer(self.settings, self.settings.topic(self.handler.input_topic), self.group)
         self._producer = sada_kafka.producer(self.settings, client_id=f"sada-{self.handler.name}")
         log.info("consumer started", extra={"consumer": self.handler.name, "group": self.group,

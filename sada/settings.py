@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Literal
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator

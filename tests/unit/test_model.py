@@ -3,7 +3,16 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from sada.model import MYTHS, SCHEMA_VERSION, TOPICS, Mention, Metrics, canonical_url, hash_author_id, mention_id
+from sada.model import (
+    MYTHS,
+    SCHEMA_VERSION,
+    TOPICS,
+    Mention,
+    Metrics,
+    canonical_url,
+    hash_author_id,
+    mention_id,
+)
 from tests.builders import mention
 
 

@@ -91,7 +91,7 @@ class Pipeline:
             available |= enricher.sets
             if not enricher.cacheable:
                 stateful_sets |= enricher.sets
-        self._consumed = frozenset().union(*(e.consumes for e in self.enrichers))
+        self._consumed = set().union(*(e.consumes for e in self.enrichers))
         self._cached = [e for e in self.enrichers if e.cacheable]
         self._stateful = [e for e in self.enrichers if not e.cacheable]
         self._key_fields = sorted(
@@ -150,7 +150,7 @@ class Pipeline:
     def _dump(self, mention: Mention) -> dict[str, Any]:
         if not self._consumed:
             return mention.model_dump()
-        data = mention.model_dump(exclude=set(self._consumed))
+        data = mention.model_dump(exclude=self._consumed)
         data["provenance"] = {k: v for k, v in data["provenance"].items() if k not in self._consumed}
         return data
 

@@ -58,7 +58,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from enrichers.lexicon import Lexicon, load_lexicon, normalize
+from enrichers.lexicon import Lexicon, file_digest, load_lexicon, normalize
 from sada.errors import DataFileError
 from sada.model import LANGS, MYTHS, STANCES, TOPICS, TOXICITY
 from sada.settings import REPO_ROOT
@@ -560,10 +560,6 @@ def train(rows: Sequence[Row], c: Mapping[str, float] | None = None, tasks: Iter
 
 _SHARED: dict[tuple[str, int, int], TextClassifier] = {}
 _SHARED_LOCK = threading.Lock()
-
-
-def file_digest(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def load_params(train_file: Path) -> dict[str, Any]:

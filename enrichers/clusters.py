@@ -108,6 +108,7 @@ from enrichers.entities import (
     mention_text,
 )
 from enrichers.language import arabizi_fold
+from enrichers.lexicon import file_digest
 from enrichers.quantities import Quantities
 from sada.model import Mention
 from sada.settings import REPO_ROOT
@@ -318,8 +319,7 @@ def load_concepts(path: str | Path = DEFAULT_CONCEPTS) -> ConceptLexicon:
     for group, items in r.mapping(data.get("stopwords", {}), "stopwords").items():
         for word in r.strings(items, f"stopwords.{group}"):
             stop.update(f(w) for w in MODES["norm"].words(word) for f in (_script_key, _stem_key))
-    return ConceptLexicon(r.path, concepts, weights, frozenset(stop), settings,
-                          hashlib.sha256(path.read_bytes()).hexdigest()[:16])
+    return ConceptLexicon(r.path, concepts, weights, frozenset(stop), settings, file_digest(path)[:16])
 
 
 @lru_cache(maxsize=4)
@@ -473,8 +473,9 @@ class Signer:
         self.gazetteer = gazetteer
         # What a signature depends on. Lexicons built in code (tests) have no file digest: their
         # signatures are never taken from another process.
-        parts = (SIGNATURE_VERSION, lexicon.digest, "" if gazetteer is None else gazetteer.digest or "?")
-        self.digest = ":".join(parts) if lexicon.digest and "?" not in parts else ""
+        gazetteer_digest = "none" if gazetteer is None else gazetteer.digest
+        self.digest = (f"{SIGNATURE_VERSION}:{lexicon.digest}:{gazetteer_digest}"
+                       if lexicon.digest and gazetteer_digest else "")
 
     def to_field(self, sig: Signature) -> dict[str, Any]:
         """The signature as the labelling stage attaches it to a mention (``SIGNATURE_FIELD``)."""

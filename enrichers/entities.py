@@ -24,7 +24,6 @@ capitalised word that the gazetteer has not already explained.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 import unicodedata
@@ -38,7 +37,7 @@ import yaml
 
 from enrichers.base import Enricher, Labels
 from enrichers.language import arabizi_fold
-from enrichers.lexicon import normalize
+from enrichers.lexicon import file_digest, normalize
 from sada.errors import DataFileError
 from sada.model import ENTITY_IDS, ENTITY_LABELS, Entity, Mention
 from sada.settings import REPO_ROOT
@@ -680,9 +679,8 @@ def load_gazetteer(path: str | Path = DEFAULT_GAZETTEER) -> Gazetteer:
                 raise r.fail(where, "missing 'terms'")
             add_groups(r, matcher, key, body["terms"], f"{where}.terms", seen)
     exclude_keys = frozenset(k for k in institutions if "exclude" in institutions[k])
-    gaz = Gazetteer(r.path, entries, matcher, excludes, numbers, context, settings, exclude_keys, foreign)
-    gaz.digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    return gaz
+    return Gazetteer(r.path, entries, matcher, excludes, numbers, context, settings, exclude_keys, foreign,
+                     file_digest(path)[:16])
 
 
 @lru_cache(maxsize=4)

@@ -16,6 +16,7 @@ is matched against every post, because posts switch language mid-sentence.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -38,6 +39,11 @@ _URL = re.compile(r"https?://\S+|www\.\S+")
 _NON_WORD = re.compile(r"[^\w.]+|(?<!\d)\.|\.(?!\d)")
 _SPACES = re.compile(r"\s+")
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064A]")
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a data file's bytes: what a result was computed with, to compare later."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @lru_cache(maxsize=100_000)

@@ -15,7 +15,11 @@ Lexicons are the primary, editable mechanism. As a complement for paraphrases no
 foresees, ``settings.classifier.train_file`` names the training file of the shared classifier
 (``enrichers/classifier.py``, trained once per process): a myth whose probability reaches the
 threshold chosen for it by cross-validation gets ``settings.classifier.weight`` added to its
-score (by default enough on its own). Without the file the enricher runs on the lexicon alone.
+score (by default enough on its own); and a myth the lexicon finds but the classifier finds very
+unlikely in context (below ``settings.classifier.veto`` × its threshold) is dropped: on posts
+no list was written from, the lexicon's hits alone were less precise than the classifier that
+reads them as features (a victims' association's proposal is not "victims are forgotten").
+Without the file the enricher runs on the lexicon alone.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ class MythEnricher(Enricher):
     """Sets ``myths``: the misconceptions a relevant post spreads or corrects."""
 
     name: ClassVar[str] = "myths"
-    version: ClassVar[str] = "1.1.0"
+    version: ClassVar[str] = "1.2.0"
     reads: ClassVar[frozenset[str]] = frozenset({"text", "title", "relevant"})
     sets: ClassVar[frozenset[str]] = frozenset({"myths"})
 
@@ -69,6 +73,8 @@ class MythEnricher(Enricher):
         self.classifier = clf.from_settings(s, "myths") if classifier == "settings" else classifier
         self.classifier_weight = s.number("classifier.weight", self.min_hits, low=0.0) \
             if isinstance(s.data.get("classifier"), dict) else self.min_hits
+        self.veto = s.number("classifier.veto", 0.0, low=0.0, high=1.0) \
+            if isinstance(s.data.get("classifier"), dict) else 0.0
 
     def label(self, mention: Mention) -> Labels:
         return self.label_many([mention])[0]
@@ -98,6 +104,9 @@ class MythEnricher(Enricher):
             if counts.get(terms) and counts.get(requires):
                 out[myth] = out.get(myth, 0) + self.weak_weight * counts[terms]
         if probs and self.classifier is not None:
+            if self.veto:
+                out = {m: v for m, v in out.items()
+                       if probs.get(m, 1.0) >= self.veto * self.classifier.threshold(f"myths:{m}")}
             for myth in self.classifier.predicted(probs, "myths"):
                 out[myth] = out.get(myth, 0) + self.classifier_weight
         return out

@@ -14,11 +14,13 @@ import numpy as np
 import pytest
 
 from enrichers import classifier as clf
+from enrichers.lexicon import normalize
 from enrichers.myths import MythEnricher
 from enrichers.stance import StanceEnricher
 from enrichers.topics import TopicEnricher
 from enrichers.toxicity import ToxicityEnricher
 from sada.errors import DataFileError
+from sada.model import MYTHS
 from tests.builders import mention
 
 
@@ -97,6 +99,16 @@ def test_the_classifier_reads_the_same_concepts_in_every_language_and_script():
     assert "release" in shared, (fr.concepts, ary.concepts, ar.concepts)
     # Arabizi folding only where Darija is possible: French words are not read as Arabizi.
     assert clf.classifier_doc("ghadi ytl9o", lang="fr").concepts != clf.classifier_doc("ghadi ytl9o", lang="ary").concepts
+
+
+@pytest.mark.parametrize(("plural", "singular", "lang"), [
+    ("البراسليات", "البراسلي", "ary"),  # Darija sound feminine plural
+    ("الأساور الإلكترونية والعقوبات", "السوار الإلكتروني والعقوبة", "ar"),  # ة is folded to ه
+    ("lbrasliyat", "lbrasli", "ary"),  # the same in Arabizi
+])
+def test_a_plural_reads_the_concepts_of_its_singular(plural, singular, lang):
+    concepts = clf.classifier_doc(singular, lang=lang).concepts
+    assert concepts and clf.classifier_doc(plural, lang=lang).concepts == concepts
 
 
 def test_heads_exist_only_for_labels_with_examples(model):
@@ -203,6 +215,18 @@ def test_a_label_the_lexicon_misses_comes_from_the_classifier_in_one_batch(model
     assert labels == [["impunity"], ["mass_release"], []]
     assert counting.calls == [("myths", 2)]  # one call per batch, relevant posts only
     assert MythEnricher(classifier=None).label(posts[0]).values == {"myths": []}
+
+
+def test_a_myth_the_lexicon_finds_but_the_classifier_finds_very_unlikely_is_dropped():
+    myths = MythEnricher(classifier=None)
+    myths.classifier, myths.veto = clf.Thresholds({"myths:mass_release": 0.4}), 0.5
+    text = normalize("Ils vont vider les prisons")  # a lexicon term of mass_release
+    low = dict.fromkeys(MYTHS, 0.0)
+    assert myths.decide(text, {**low, "mass_release": 0.19})[0] == []  # below 0.5 × 0.4
+    assert myths.decide(text, {**low, "mass_release": 0.2})[0] == ["mass_release"]  # kept: the lexicon decides
+    assert myths.decide(text, None)[0] == ["mass_release"]  # no probabilities: the lexicon alone
+    myths.veto = 0.0
+    assert myths.decide(text, low)[0] == ["mass_release"]
 
 
 def test_topics_union_of_lexicon_and_classifier(model):

@@ -122,6 +122,7 @@ IGNORE = "(ignore)"
 
 _AR_NEG = ("ما",)
 _AR_VERB_PREFIXES = ("غادي", "كن", "كي", "كت", "كا", "تي", "غن", "غي", "غت", "سي", "ست", "سن", "سا", "غ", "ي", "ت", "ن")
+_AR_PLURAL = "ات"
 _AR_SUFFIXES = ("وهم", "وها", "وه", "هم", "ها", "هن", "كم", "وا", "ون", "ين", "ني", "نا", "و", "ه", "ش", "ي")
 
 
@@ -146,6 +147,10 @@ def arabic_concept_variants(word: str) -> tuple[str, ...]:
             p = next((p for p in _AR_VERB_PREFIXES if f.startswith(p) and len(f) - len(p) >= 3), None)
             if p is not None:
                 forms.append(f[len(p):])
+        # Sound feminine plurals: البراسليات → براسلي, العقوبات → عقوبه (ة is folded to ه).
+        if len(v) >= 5 and v.endswith(_AR_PLURAL):
+            stem = v[:-2]
+            forms.extend((stem, stem + "ه"))
         out.extend(forms)
     return tuple(dict.fromkeys(out))
 
@@ -154,6 +159,7 @@ _VOWELS = re.compile(r"[aeiuo]")
 _AZ_PROCLITICS = ("wal", "wl", "fl", "bl", "dl", "el", "al", "l", "w", "f", "b", "d")
 _AZ_PREFIXES = ("ghai", "ghan", "ghat", "gha", "kai", "kan", "kat", "ka", "ki", "ta", "ti", "i", "t", "n")
 _AZ_SUFFIXES = ("uhum", "uha", "hum", "ha", "lih", "lik", "lu", "ch", "ni", "na", "u", "w", "k")
+_AZ_PLURALS = ("yat", "at")
 _ARABIZI_DIGIT = re.compile(r"[a-z][2379]|[2379][a-z]")
 
 
@@ -177,6 +183,9 @@ def arabizi_concept_variants(word: str) -> tuple[str, ...]:
         s = next((s for s in _AZ_SUFFIXES if f.endswith(s) and len(f) - len(s) >= 3), None)
         if s is not None:
             forms.append(f[: -len(s)])
+        elif f.endswith(_AZ_PLURALS) and len(f) >= 7:
+            # lbrasliyat → brasli, l3o9oubat → 3o9oub (plurals, like «البراسليات»)
+            forms.append(f[: -(3 if f.endswith("yat") else 2)])
     for f in list(forms):
         p = next((p for p in _AZ_PREFIXES if f.startswith(p) and len(f) - len(p) >= 3), None)
         if p is not None:
@@ -461,7 +470,7 @@ class Signature:
 
 # Bump when the way a signature is computed changes: a cluster stage then recomputes the
 # signatures an older enrich stage attached (Signer.digest).
-SIGNATURE_VERSION = "2"  # 2: quantities in words, percentages, dates, centimes (enrichers.quantities)
+SIGNATURE_VERSION = "3"  # 2: quantities in words, percentages, dates, centimes (enrichers.quantities); 3: plurals
 SIGNATURE_FIELD = "claim_signature"
 
 

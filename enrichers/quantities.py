@@ -78,10 +78,10 @@ _VALUES: dict[int, tuple[str, ...]] = {
         "wahda"),
     2: ("deux", "two", "dos", "اثنان", "اثنين", "اثنتان", "اثنتين", "اثنا", "اثني", "اثنتا", "اثنتي", "إثنين", "زوج",
         "جوج", "jouj", "jooj", "juj", "zouj", "zuj", "zoj"),
-    3: ("trois", "three", "tres", "ثلاث", "ثلاثة", "تلاتة", "تلات", "tlata", "tleta", "tlta", "tlat", "tlatha"),
+    3: ("trois", "three", "tres", "ثلاث", "ثلاثة", "تلاتة", "تلات", "تلت", "tlata", "tleta", "tlta", "tlat", "tlatha"),
     4: ("quatre", "four", "cuatro", "أربع", "أربعة", "ربعة", "rb3a", "reb3a", "rab3a", "rbe3a", "arba3a", "arb3a"),
     5: ("cinq", "five", "cinco", "خمس", "خمسة", "khamsa", "khmsa", "khemsa"),
-    6: ("six", "seis", "ست", "ستة", "stta", "sta", "setta", "sitta", "seta"),
+    6: ("six", "seis", "ست", "ستة", "stta", "sta", "setta", "sitta", "seta", "sitt", "sett"),
     7: ("sept", "seven", "siete", "سبع", "سبعة", "sb3a", "seb3a", "sab3a", "sbe3a"),
     8: ("huit", "eight", "ocho", "ثمان", "ثماني", "ثمانية", "تمن", "تمنية", "تمانية", "tmnia", "tmenia", "tmanya",
         "tmnya", "tmenya", "tamanya", "tmania"),
@@ -258,11 +258,18 @@ _MONTH_WORDS = _normal_set("mois", "month", "months", "شهر", "شهور", "أ�
 _WEEK_WORDS = _normal_set("semaine", "semaines", "week", "weeks", "semana", "semanas", "أسبوع", "أسابيع", "سيمانة",
                           "سيمانات", "السيمانات", "simana", "simanat", "ssimana", "ssimanat", "sbou3",
                           "asabi3")
-_DAY_WORDS = _normal_set("jour", "jours", "day", "days", "día", "días", "يوم", "يوما", "أيام", "yom", "youm", "iyam",
-                         "ayam", "iyyam")
+_DAY_WORDS = _normal_set("jour", "jours", "day", "days", "día", "días", "يوم", "يوما", "أيام", "يام", "ايام", "yom", "youm", "iyam",
+                         "ayam", "iyyam", "lyam", "liyam")
 _DUALS = {**{_norm(w): "y:2" for w in ("سنتين", "عامين", "3amayn", "3amin", "3amine", "3amen", "3amain")},
           **{_norm(w): "mo:2" for w in ("شهرين", "chahrayn", "chhrin", "chahrin")},
-          **{_norm(w): "dd:14" for w in ("أسبوعين", "سيمانتين", "simantin")}}
+          **{_norm(w): "dd:14" for w in ("أسبوعين", "سيمانتين", "simantin")},
+          **{_norm(w): "mo:6" for w in ("semestre", "semester", "semestres", "semesters")}}
+# "half a year", "demi-année", «نص عام», «نصف سنة», "nos 3am": six months
+_HALF = _normal_set("half", "demi", "نص", "نصف", "nos", "nss", "ns", "nous", "medio")
+_A = _normal_set("a", "an", "un", "una")
+# "72 heures" is "three days": hours that make whole days (at most four, beyond it is a
+# figure, like a community-service term of 240 hours)
+_HOUR_WORDS = _normal_set("heures", "heure", "hours", "hour", "h", "horas", "ساعة", "ساعات", "sa3a", "swaye3")
 _SUFFIXES = _normal_set("dh", "dhs", "mad", "درهم", "دراهم", "h", "e", "er", "eme", "th", "st", "nd", "rd", "€",
                         "euros", "euro", "اورو", "يورو")
 _ORDINAL_SUFFIXES = frozenset({"", "st", "nd", "rd", "th", "er", "e", "eme"})
@@ -314,7 +321,7 @@ _DOTTED_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 # word starting with a digit is tried too.
 _STARTS = frozenset(
     {w for w, (_, kind, flags) in _NUM_WORDS.items() if not flags & _NOSTART}
-    | set(_DUALS) | _ORDINAL_FIRST | set(_FRACTION_WORDS) | _ARTICLE_WORDS
+    | set(_DUALS) | _HALF | _ORDINAL_FIRST | set(_FRACTION_WORDS) | _ARTICLE_WORDS
 )
 
 
@@ -436,6 +443,11 @@ class Quantities:
         if word in _DUALS:
             self._add(_DUALS[word], W_DURATION, (i,))
             return i + 1
+        if word in _HALF:
+            k = i + 2 if nxt in _A else i + 1
+            if self.words[k] in _YEAR_WORDS:
+                self._add("mo:6", W_DURATION, range(i, k + 1))
+                return k + 1
         if word in _ORDINAL_FIRST:
             month, used = self._month_after(i + 1)
             if month:
@@ -499,6 +511,9 @@ class Quantities:
             end = self._day(num)
             if end:
                 return end
+        # hours that make whole days (also read below as a figure)
+        if whole and value in (24, 48, 72, 96) and self.words[j] in _HOUR_WORDS:
+            self._add(f"dd:{_fmt(value / 24)}", W_SMALL, range(i, j + 1))
         # a duration
         if whole and value < 100:
             k = j + 1 if self.words[j] in _OF else j  # «ستة د السيمانات»

@@ -239,6 +239,9 @@ SAME_FIGURE = {
     "dd:42": [("fr", "en six semaines"), ("ary", "f 42 yom"), ("ary", "ف ستة د السيمانات"), ("en", "six weeks")],
     "y:20": [("fr", "vingt ans de casier"), ("ar", "عشرين سنة"), ("ary", "عشرين عام"), ("ary", "20 3am")],
     "mo:2": [("fr", "deux mois"), ("ar", "شهرين"), ("en", "2 months")],
+    "mo:6": [("fr", "six mois"), ("fr", "un semestre"), ("fr", "une demi-année"), ("en", "half a year"),
+             ("ar", "ستة أشهر"), ("ar", "نصف سنة"), ("ary", "نص عام"), ("ary", "nos 3am"), ("ary", "sitt chhour")],
+    "dd:3": [("fr", "trois jours"), ("ary", "تلت يام"), ("ary", "3 iyam"), ("en", "72 hours"), ("fr", "72 heures")],
 }
 
 
@@ -256,6 +259,12 @@ def test_a_figure_written_in_words_digits_or_another_unit_gives_one_feature(clus
 def test_ordinary_words_that_are_also_numbers_give_no_figure(clusterer, lang, text):
     sig = clusterer.signer.sign(text, lang)
     assert not [k for k in sig.features if k[:2] in ("n:", "p:", "d:")]
+
+
+def test_hours_are_days_only_when_they_make_a_few_whole_days(clusterer):
+    assert {"dd:3", "n:72"} <= clusterer.signer.sign("72 heures", "fr").features.keys()  # also the figure
+    assert not [k for k in clusterer.signer.sign("240 heures de TIG", "fr").features if k.startswith("dd:")]
+    assert not [k for k in clusterer.signer.sign("50 heures", "fr").features if k.startswith("dd:")]
 
 
 def test_a_percentage_is_not_a_count(clusterer):

@@ -27,6 +27,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from alerts.model import Severity
 from alerts.timefmt import parse_duration
+from sada import yamlfile
 from sada.errors import DataFileError
 from sada.model import LANGS, TOPICS, Mention, Platform
 from sada.settings import REPO_ROOT
@@ -159,7 +160,7 @@ class RuleSpec(BaseModel):
 
 def read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return yamlfile.load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise DataFileError(path, "(file)", "not found") from exc
     except yaml.YAMLError as exc:

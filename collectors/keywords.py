@@ -31,8 +31,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from collectors.config import SAFE_LOADER
 from enrichers.lexicon import Lexicon, normalize
+from sada import yamlfile
 from sada.errors import DataFileError
 from sada.settings import REPO_ROOT
 
@@ -212,7 +212,7 @@ def load_keywords(path: str | Path = KEYWORDS_FILE) -> Keywords:
     path = Path(path)
     where = _display(path)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+        data = yamlfile.load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise DataFileError(where, "(file)", "not found") from exc
     except yaml.YAMLError as exc:

@@ -110,6 +110,7 @@ from enrichers.entities import (
 from enrichers.language import arabizi_fold
 from enrichers.lexicon import file_digest
 from enrichers.quantities import Quantities
+from sada import yamlfile
 from sada.model import Mention
 from sada.settings import REPO_ROOT
 
@@ -276,7 +277,7 @@ def load_concepts(path: str | Path = DEFAULT_CONCEPTS) -> ConceptLexicon:
     path = Path(path)
     r = _Reader(_display(path))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlfile.load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise r.fail("(file)", "not found") from exc
     except yaml.YAMLError as exc:

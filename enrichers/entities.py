@@ -38,6 +38,7 @@ import yaml
 from enrichers.base import Enricher, Labels
 from enrichers.language import arabizi_fold
 from enrichers.lexicon import file_digest, normalize
+from sada import yamlfile
 from sada.errors import DataFileError
 from sada.model import ENTITY_IDS, ENTITY_LABELS, Entity, Mention
 from sada.settings import REPO_ROOT
@@ -586,7 +587,7 @@ def load_gazetteer(path: str | Path = DEFAULT_GAZETTEER) -> Gazetteer:
     path = Path(path)
     r = _Reader(_display(path))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlfile.load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise r.fail("(file)", "not found") from exc
     except yaml.YAMLError as exc:

@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 import yaml
 
 from enrichers.base import Enricher, Labels
+from sada import yamlfile
 from sada.errors import DataFileError
 from sada.model import Mention
 
@@ -322,7 +323,7 @@ def _load_config(path: Path) -> _Config:
     except OSError as exc:
         raise r.fail("(file)", f"cannot be read: {exc.strerror or exc}") from exc
     try:
-        data = yaml.safe_load(raw_text)
+        data = yamlfile.load(raw_text)
     except yaml.YAMLError as exc:
         raise r.fail("(file)", f"not valid YAML: {exc}") from exc
     data = r.mapping(data, "(top level)", _TOP_KEYS)

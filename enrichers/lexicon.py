@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from enrichers.language import normalize_arabic
+from sada import yamlfile
 from sada.errors import DataFileError
 from sada.settings import REPO_ROOT
 
@@ -313,7 +314,7 @@ def load_lexicon(path: str | Path, allowed_labels: Iterable[str] | None = None) 
     path = Path(path)
     where = _display(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlfile.load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise DataFileError(where, "(file)", "not found") from exc
     except yaml.YAMLError as exc:

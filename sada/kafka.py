@@ -11,6 +11,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from sada import yamlfile
 from sada.errors import DataFileError, ServiceError
 from sada.settings import REPO_ROOT, Settings
 
@@ -23,7 +24,7 @@ MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 def load_topics(path: Path = TOPICS_FILE) -> dict[str, dict[str, Any]]:
     """Read and validate the topic definitions."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlfile.load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise DataFileError(path, "(file)", f"not valid YAML: {exc}") from exc
     topics = (data or {}).get("topics")

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sada import yamlfile
 from sada.errors import DataFileError
 from sada.model import MYTHS
 from sada.settings import REPO_ROOT
@@ -54,7 +55,7 @@ def _location(loc: tuple[Any, ...]) -> str:
 
 def load_myths(path: Path = MYTHS_FILE) -> MythBook:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = yamlfile.load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise DataFileError(path, "(file)", "not found") from exc
     except yaml.YAMLError as exc:

@@ -48,3 +48,28 @@ def test_production_plugin_registration_matches_the_sources():
     assert shipped == plugin_components()
     template_filters = {f["type"] for f in mentions_template(Settings())["template"]["settings"]["analysis"]["filter"].values()}
     assert template_filters <= set(plugin_components()["org.elasticsearch.plugin.analysis.TokenFilterFactory"])
+
+
+def _duplicated(tmp_path, name, body):
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("loader", "name", "body"), [
+    ("concepts", "concepts.yaml",
+     "version: 1\nconcepts:\n  release:\n    terms:\n      fr: [libérer]\n      ar: [أطلق]\n      fr: [relâcher]\n"),
+    ("lexicon", "topics.yaml",
+     "version: 1\nlabels:\n  day_fine:\n    fr: [amende journalière]\n  day_fine:\n    en: [day fine]\n"),
+    ("topics", "topics.yaml", "topics:\n  mentions.raw: {partitions: 3}\n  mentions.raw: {partitions: 1}\n"),
+])
+def test_a_key_written_twice_in_a_data_file_is_an_error_not_a_silent_overwrite(tmp_path, loader, name, body):
+    from enrichers.clusters import load_concepts
+    from enrichers.lexicon import load_lexicon
+
+    path = _duplicated(tmp_path, name, body)
+    load = {"concepts": load_concepts, "lexicon": load_lexicon, "topics": load_topics}[loader]
+    with pytest.raises(DataFileError) as err:
+        load(path)
+    message = str(err.value)
+    assert str(path.name) in message and "twice" in message and "line" in message

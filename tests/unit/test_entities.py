@@ -140,6 +140,26 @@ def test_lowercase_eu_in_french_is_not_the_european_union(gazetteer_only):
     assert entities(gazetteer_only, "il a eu de la chance") == []
 
 
+@pytest.mark.parametrize(("text", "place"), [
+    ("خويا فسجن تولال، قالو ليه غادي يخرج قبل راس العام", "تولال"),  # a prison, Arabic script
+    ("ana mn tawnat w 3ammi f l7bs", "tawnat"),  # a town, Arabizi only
+    ("Mon frère est détenu à Tiflet depuis six mois", "Tiflet"),
+    ("حنا فمدينة ميسور ما وصلنا حتى خبر", "مدينة ميسور"),
+])
+def test_smaller_towns_and_prisons_are_places(gazetteer_only, text, place):
+    assert {"id": None, "text": place, "label": "LOC"} in entities(gazetteer_only, text)
+
+
+@pytest.mark.parametrize("text", [
+    "هل يمكن لشخص ميسور أن يطلب الغرامة اليومية بدل الحبس؟",  # ميسور "well-off", not Missour
+    "عندو المعاريف وخرج فجمعة",  # Darija "connections", not the Maârif district
+    "ana mdi9 bzaf mn had l9anoun",  # Darija "fed up", not M'diq
+    "@Ali_Benslimane le texte est paru au Bulletin officiel",  # a surname, not Benslimane
+])
+def test_ordinary_words_that_look_like_towns_are_not_places(gazetteer_only, text):
+    assert [e for e in entities(gazetteer_only, text) if e["label"] == "LOC"] == []
+
+
 def test_tokens_keep_their_place_in_the_original_text():
     text = "Selon l'OMP (٤٣٫٢٢)"
     view = TextView(text)

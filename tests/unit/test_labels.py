@@ -400,8 +400,9 @@ def test_enrichers_chain_in_a_pipeline():
     out = pipeline.run(post("Ils vont vider les prisons, c'est une amnistie déguisée des peines alternatives"))
     assert out.relevant is True and "mass_release" in out.myths
     assert out.stance == "oppose" and out.toxicity == "none"
-    # 1.1: topics, myths, toxicity and stance combine their lexicon with the shared classifier.
-    expected = {"relevant": "1.0.0", "topics": "1.1.0", "myths": "1.1.0", "stance": "1.1.0", "toxicity": "1.1.0"}
+    # 1.1: topics, myths, toxicity and stance combine their lexicon with the shared classifier;
+    # myths 1.2: the classifier may veto a lexicon hit.
+    expected = {"relevant": "1.0.0", "topics": "1.1.0", "myths": "1.2.0", "stance": "1.1.0", "toxicity": "1.1.0"}
     for field, version in expected.items():
         assert out.provenance[field].version == version
         assert 0.0 <= out.provenance[field].confidence <= 1.0

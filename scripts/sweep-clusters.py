@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Pairwise F1 of the rumor clusterer per labelled corpus, for a grid of its settings.
+
+How ``settings.threshold`` (and ``specificity_clusters``) of ``data/concepts.yaml`` were chosen:
+each corpus is replayed in publication order through the language enricher and a fresh
+clusterer, and its gold ``cluster_id`` scored pairwise, as ``sada evaluate`` does.
+
+Usage: ``python scripts/sweep-clusters.py dev dev3 train6_clusters --threshold 0.45 0.5 0.55
+[--specificity 8 12]`` (corpus names under tests/data/labelled/, without .jsonl). Never pass the
+held-out validation files: a setting chosen on them would make their figures optimistic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from enrichers.clusters import RumorClusterer  # noqa: E402
+from enrichers.language import LanguageEnricher  # noqa: E402
+from sada.model import Mention  # noqa: E402
+from sada.offline import _as_mention, _pairwise  # noqa: E402
+
+LABELLED = REPO / "tests" / "data" / "labelled"
+
+
+def load(name: str) -> tuple[list[str | None], list[Mention]]:
+    if name.startswith("validation"):
+        raise SystemExit(f"{name}: a held-out set; choose settings on the development corpora")
+    rows = [json.loads(line) for line in (LABELLED / f"{name}.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    rows.sort(key=lambda r: str(r.get("published_at") or ""))
+    now = datetime.now(UTC)
+    mentions = [_as_mention({k: v for k, v in r.items() if k != "gold"}, now) for r in rows]
+    langs = LanguageEnricher().label_many(mentions)
+    return ([r["gold"].get("cluster_id") for r in rows],
+            [m.model_copy(update=lab.values) for m, lab in zip(mentions, langs, strict=True)])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("corpora", nargs="+")
+    parser.add_argument("--threshold", type=float, nargs="+", default=[0.5])
+    parser.add_argument("--specificity", type=float, nargs="+", default=[8.0])
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    data = {name: load(name) for name in args.corpora}
+    for threshold, spec in itertools.product(args.threshold, args.specificity):
+        scores = []
+        for gold, mentions in data.values():
+            clusterer = RumorClusterer(threshold=threshold, specificity_clusters=spec)
+            pred = [clusterer.assign(m.id, m.text, lang=m.lang, script=m.script, published_at=m.published_at,
+                                     platform=m.platform.value).cluster_id for m in mentions]
+            scores.append(_pairwise(gold, pred))
+        mean = sum(s["f1"] for s in scores) / len(scores)
+        print(f"threshold {threshold:.2f} specificity {spec:g}: mean F1 {mean:.3f}  " + "  ".join(
+            f"{name} {s['f1']:.2f} ({s['precision']:.2f}/{s['recall']:.2f})" for name, s in zip(data, scores, strict=True)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

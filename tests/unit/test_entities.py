@@ -145,6 +145,7 @@ def test_lowercase_eu_in_french_is_not_the_european_union(gazetteer_only):
     ("ana mn tawnat w 3ammi f l7bs", "tawnat"),  # a town, Arabizi only
     ("Mon frère est détenu à Tiflet depuis six mois", "Tiflet"),
     ("حنا فمدينة ميسور ما وصلنا حتى خبر", "مدينة ميسور"),
+    ("Il habite à Salé depuis 2010", "Salé"),
 ])
 def test_smaller_towns_and_prisons_are_places(gazetteer_only, text, place):
     assert {"id": None, "text": place, "label": "LOC"} in entities(gazetteer_only, text)
@@ -155,6 +156,8 @@ def test_smaller_towns_and_prisons_are_places(gazetteer_only, text, place):
     "عندو المعاريف وخرج فجمعة",  # Darija "connections", not the Maârif district
     "ana mdi9 bzaf mn had l9anoun",  # Darija "fed up", not M'diq
     "@Ali_Benslimane le texte est paru au Bulletin officiel",  # a surname, not Benslimane
+    "Cette loi est une sale blague",  # French "sale" (dirty), not Salé
+    "Bracelets for sale, DM me",  # English "sale"
 ])
 def test_ordinary_words_that_look_like_towns_are_not_places(gazetteer_only, text):
     assert [e for e in entities(gazetteer_only, text) if e["label"] == "LOC"] == []

@@ -258,14 +258,17 @@ _MONTH_WORDS = _normal_set("mois", "month", "months", "شهر", "شهور", "أ�
 _WEEK_WORDS = _normal_set("semaine", "semaines", "week", "weeks", "semana", "semanas", "أسبوع", "أسابيع", "سيمانة",
                           "سيمانات", "السيمانات", "simana", "simanat", "ssimana", "ssimanat", "sbou3",
                           "asabi3")
-_DAY_WORDS = _normal_set("jour", "jours", "day", "days", "día", "días", "يوم", "يوما", "أيام", "يام", "ايام", "yom", "youm", "iyam",
-                         "ayam", "iyyam", "lyam", "liyam")
+_DAY_WORDS = _normal_set("jour", "jours", "day", "days", "día", "días", "يوم", "يوما", "أيام", "يام", "ايام", "yom",
+                         "youm", "iyam", "ayam", "iyyam", "lyam", "liyam")
 _DUALS = {**{_norm(w): "y:2" for w in ("سنتين", "عامين", "3amayn", "3amin", "3amine", "3amen", "3amain")},
           **{_norm(w): "mo:2" for w in ("شهرين", "chahrayn", "chhrin", "chahrin")},
           **{_norm(w): "dd:14" for w in ("أسبوعين", "سيمانتين", "simantin")},
           **{_norm(w): "mo:6" for w in ("semestre", "semester", "semestres", "semesters")}}
 # "half a year", "demi-année", «نص عام», «نصف سنة», "nos 3am": six months
-_HALF = _normal_set("half", "demi", "نص", "نصف", "nos", "nss", "ns", "nous", "medio")
+_HALF = _normal_set("half", "demi", "نص", "نصف", "medio")
+# Arabizi "half" is also French "nos", "nous": only before a Darija year word
+_HALF_ARABIZI = _normal_set("nos", "nss", "nous")
+_ARABIZI_YEAR = _normal_set("3am", "l3am", "sna")
 _A = _normal_set("a", "an", "un", "una")
 # "72 heures" is "three days": hours that make whole days (at most four, beyond it is a
 # figure, like a community-service term of 240 hours)
@@ -321,7 +324,7 @@ _DOTTED_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 # word starting with a digit is tried too.
 _STARTS = frozenset(
     {w for w, (_, kind, flags) in _NUM_WORDS.items() if not flags & _NOSTART}
-    | set(_DUALS) | _HALF | _ORDINAL_FIRST | set(_FRACTION_WORDS) | _ARTICLE_WORDS
+    | set(_DUALS) | _HALF | _HALF_ARABIZI | _ORDINAL_FIRST | set(_FRACTION_WORDS) | _ARTICLE_WORDS
 )
 
 
@@ -443,9 +446,9 @@ class Quantities:
         if word in _DUALS:
             self._add(_DUALS[word], W_DURATION, (i,))
             return i + 1
-        if word in _HALF:
+        if word in _HALF or word in _HALF_ARABIZI:
             k = i + 2 if nxt in _A else i + 1
-            if self.words[k] in _YEAR_WORDS:
+            if self.words[k] in (_YEAR_WORDS if word in _HALF else _ARABIZI_YEAR):
                 self._add("mo:6", W_DURATION, range(i, k + 1))
                 return k + 1
         if word in _ORDINAL_FIRST:

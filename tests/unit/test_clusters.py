@@ -261,6 +261,11 @@ def test_ordinary_words_that_are_also_numbers_give_no_figure(clusterer, lang, te
     assert not [k for k in sig.features if k[:2] in ("n:", "p:", "d:")]
 
 
+def test_french_nos_before_years_is_not_darija_half_a_year(clusterer):
+    assert "mo:6" in clusterer.signer.sign("ba9i lih nos 3am", "ary").features
+    assert not [k for k in clusterer.signer.sign("nos années de galère", "fr").features if k.startswith("mo:")]
+
+
 def test_hours_are_days_only_when_they_make_a_few_whole_days(clusterer):
     assert {"dd:3", "n:72"} <= clusterer.signer.sign("72 heures", "fr").features.keys()  # also the figure
     assert not [k for k in clusterer.signer.sign("240 heures de TIG", "fr").features if k.startswith("dd:")]

@@ -471,7 +471,8 @@ class Signature:
 
 # Bump when the way a signature is computed changes: a cluster stage then recomputes the
 # signatures an older enrich stage attached (Signer.digest).
-SIGNATURE_VERSION = "3"  # 2: quantities in words, percentages, dates, centimes (enrichers.quantities); 3: plurals
+SIGNATURE_VERSION = "4"  # 2: quantities in words, percentages, dates, centimes (enrichers.quantities);
+# 3: plurals, half a year, hours as days; 4: half a million, "twelve hundred", «ألفا و…»
 SIGNATURE_FIELD = "claim_signature"
 
 

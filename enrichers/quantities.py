@@ -5,7 +5,8 @@ One claim is repeated with its figures written many ways, and the reader gives t
 
 * **numbers** ``n:`` in digits or in words, in the five languages: 30000, 30.000, 30 000,
   ٣٠٠٠٠, «30 ألف», "30 alf", 30k; "deux mille", «ألفين», «ألفا», "jouj alaf", «جوج آلاف»,
-  "two thousand", "dos mil" → 2000; "six cent quarante", «مية وربعين», «ثلاثمائة واثني عشر مليون»;
+  "two thousand", "dos mil" → 2000; "six cent quarante", «مية وربعين», «ثلاثمائة واثني عشر مليون»,
+  "twelve hundred", «ألفا وستمائة وأربعين» (1 640), «نص مليون», "half a million";
 * **amounts in centimes** are brought back to dirhams (1 DH = 100 centimes): a centime or
   franc word after the amount ("50 000 centimes", "50 alf franc", «31 مليار ديال السنتيم»,
   "melyoun dyal sntim") and, in Darija, a «مليون»/«مليار» with no currency (Moroccans count
@@ -112,8 +113,9 @@ _VALUES: dict[int, tuple[str, ...]] = {
     80: ("huitante", "octante", "eighty", "ochenta", "ثمانون", "ثمانين", "تمانين", "تمنين", "tmanin", "tmenin",
          "tamanin", "tmnin", "tmanine"),
     90: ("nonante", "ninety", "noventa", "تسعون", "تسعين", "ts3in", "tes3in", "tis3in", "tse3in", "tsa3in"),
-    # Not «مئتين»: normalised it is «ميتين», Darija for "dead" (ميتين بالضحك).
-    200: ("doscientos", "doscientas", "مائتان", "مائتين", "مئتان", "مايتين"),
+    # Not «مئتين», «مئتي»: normalised they are «ميتين», «ميتي», Darija for "dead" (ميتين بالضحك).
+    # «مائتا», «مائتي»: before a noun or after «ألف و»: «ألف ومائتي درهم».
+    200: ("doscientos", "doscientas", "مائتان", "مائتين", "مئتان", "مايتين", "مائتا", "مائتي"),
     300: ("trescientos", "trescientas"), 400: ("cuatrocientos", "cuatrocientas"), 500: ("quinientos", "quinientas"),
     600: ("seiscientos", "seiscientas"), 700: ("setecientos", "setecientas"), 800: ("ochocientos", "ochocientas"),
     900: ("novecientos", "novecientas"),
@@ -122,7 +124,7 @@ _VALUES: dict[int, tuple[str, ...]] = {
 _HUNDRED_WORDS = ("مائة", "مئة", "مية", "mya", "mia", "miya")
 _HUNDRED_STEMS: dict[int, tuple[str, ...]] = {
     3: ("ثلاث", "تلت", "تلات", "tlt", "tlat"), 4: ("أربع", "ربع", "rb3", "rba3"), 5: ("خمس", "khams", "khms"),
-    6: ("ست", "stt", "sett"), 7: ("سبع", "sb3", "seb3"), 8: ("ثمان", "ثمن", "تمن", "tmn", "tmen"),
+    6: ("ست", "st", "stt", "sett"), 7: ("سبع", "sb3", "seb3"), 8: ("ثمان", "ثمن", "تمن", "tmn", "tmen"),
     9: ("تسع", "ts3", "tes3"),
 }
 _HUNDREDS = ("cent", "cents", "hundred", "ciento", "cien", "مائة", "مئة", "مية", "mya", "mia", "miya", "myya", "miyya",
@@ -192,8 +194,11 @@ def _build_number_words() -> None:
 
 
 _build_number_words()
-# «ألفا»: two thousand alone («ألفا محكوم»), a thousand after a multiplier («خمسون ألفا»).
+# «ألفا»: two thousand before a noun («ألفا محكوم»), a thousand after a multiplier («خمسون ألفا»)
+# or before «و» and more of the number («ألفا وستمائة وأربعين»: 1 640).
 _ALFA = frozenset({_norm("ألفا"), _norm("وألفا"), _norm("بألفا")})
+# "twelve hundred", "twenty-five hundred": English counts hundreds past ten
+_HUNDREDS_PAST_TEN = _normal_set("hundred")
 # "vingt et un", "two hundred and forty", "treinta y cinco", «مية وربعين», "tlata w rb3in"
 _CONNECTORS = _normal_set("et", "and", "y", "w", "و")
 _UNITS_FIRST = _normal_set("w", "و")  # Arabic and Darija say 5 and 20: «خمسة وعشرين»
@@ -451,6 +456,14 @@ class Quantities:
             if self.words[k] in (_YEAR_WORDS if word in _HALF else _ARABIZI_YEAR):
                 self._add("mo:6", W_DURATION, range(i, k + 1))
                 return k + 1
+            # «نص مليون», "nos melyoun", "half a million": half the scale ("nos mille" is French "our")
+            scale, kind, flags = _NUM_WORDS.get(self.words[k], _NOT_NUMBER)
+            if (kind == _SCALE and not flags & (_PLURAL | _DUAL | _NOSTART) and self.words[k] not in _ALFA
+                    and (word in _HALF or flags & _ALF or scale >= 1e6)):
+                num = self._number(k)
+                if num is not None:
+                    num.start, num.value = i, num.value - scale / 2
+                    return self._after_number(num)
         if word in _ORDINAL_FIRST:
             month, used = self._month_after(i + 1)
             if month:
@@ -645,7 +658,7 @@ class Quantities:
                 elif kind == _SCALE:
                     if flags & (_PLURAL | _NOSTART):
                         return None
-                    if w in _ALFA:
+                    if w in _ALFA and not self._and_more(k + used):
                         flags |= _DUAL
                     total = v * (2 if flags & _DUAL else 1)
                     last_scale, num.words = v, True
@@ -670,7 +683,8 @@ class Quantities:
                 num.alf = num.alf or bool(flags & _ALF)
                 num.words = True
             elif kind == _HUNDRED:
-                if conj or not (0 < cur < 10) or cur_digits and cur != int(cur):
+                past_ten = w in _HUNDREDS_PAST_TEN and 10 < cur < 100 and cur % 10 and not total
+                if conj or not (0 < cur < 10 or past_ten) or cur_digits and cur != int(cur):
                     break
                 cur *= 100
                 num.words = True
@@ -700,6 +714,13 @@ class Quantities:
         if elements == 1 and first_kind == _SCALE and num.value == 2 * num.scale:
             num.bare = False  # «ألفين»
         return num
+
+    def _and_more(self, k: int) -> bool:
+        """Does the number go on at ``k`` with «و»: «و200», «وستمائة», "w stmya"?"""
+        if self.words[k] in _UNITS_FIRST:
+            return self._element(k + 1) is not None
+        el = self._element(k)
+        return el is not None and bool(el[2] & _CONJ)
 
     @staticmethod
     def _addable(cur: float, v: float, last: float, word: str, units_first: bool) -> bool:

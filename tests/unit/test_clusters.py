@@ -208,6 +208,8 @@ SAME_FIGURE = {
     "n:50": [("ary", "khamsin wa7ed"), ("ary", "خمسين واحد"), ("fr", "50 personnes")],
     "n:50000": [("ar", "خمسين ألف سجين"), ("ary", "khamsin alf 7abs"), ("fr", "50 000 détenus")],
     "n:640": [("fr", "six cent quarante prisonniers"), ("en", "six hundred and forty inmates"), ("ar", "640 سجينا")],
+    "n:1640": [("ar", "بلغ عدد الأحكام ألفا وستمائة وأربعين حكما"), ("ary", "alf w stmya w reb3in"),
+               ("fr", "1 640 jugements")],
     "n:140": [("ary", "مية وربعين ديال الأولتراس"), ("ary", "mya w rb3in wa7ed"), ("fr", "140 ultras")],
     "n:25": [("ar", "خمسة وعشرون سجينا"), ("fr", "vingt-cinq détenus"), ("es", "veinticinco presos")],
     "n:99": [("fr", "quatre-vingt-dix-neuf détenus"), ("en", "ninety-nine inmates")],
@@ -216,9 +218,12 @@ SAME_FIGURE = {
     # amounts in centimes, francs and ryals, brought back to dirhams
     "n:500": [("fr", "500 DH"), ("ary", "50 alf franc"), ("fr", "50 000 centimes"), ("ary", "خمسين ألف فرنك"),
               ("ary", "10 alaf ryal")],
-    "n:1200": [("ary", "ألف و200 درهم"), ("ary", "120 alf franc"), ("fr", "1 200 dirhams"), ("en", "1,200 DH")],
+    "n:1200": [("ary", "ألف و200 درهم"), ("ary", "120 alf franc"), ("fr", "1 200 dirhams"), ("en", "1,200 DH"),
+               ("ar", "ألف ومائتي درهم"), ("en", "twelve hundred dirhams")],
+    "n:1500": [("en", "fifteen hundred dirhams"), ("fr", "1 500 dirhams")],
     "n:310000000": [("ar", "31 مليار ديال السنتيم"), ("fr", "310 millions de dirhams")],
     "n:10000": [("ary", "melyoun dyal sntim"), ("ary", "مليون"), ("fr", "10 000 DH")],
+    "n:5000": [("ary", "نص مليون"), ("ary", "nos melyoun"), ("fr", "5 000 DH")],
     "n:80000000": [("ary", "8 melyar dyal sntim"), ("fr", "80 millions de dirhams")],
     # percentages
     "p:40": [("fr", "40 % des détenus"), ("fr", "40% des détenus"), ("ary", "أربعين فالمية"), ("ary", "rbe3in f lmya"),

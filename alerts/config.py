@@ -22,7 +22,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from alerts.model import Severity
@@ -159,12 +158,7 @@ class RuleSpec(BaseModel):
 
 
 def read_yaml(path: Path) -> Any:
-    try:
-        return yamlfile.load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DataFileError(path, "(file)", "not found") from exc
-    except yaml.YAMLError as exc:
-        raise DataFileError(path, "(file)", f"not valid YAML: {exc}") from exc
+    return yamlfile.read(path)
 
 
 def load_rule_file(path: Path) -> RuleType:

@@ -26,7 +26,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -116,13 +115,7 @@ def display(path: Path) -> str:
 
 
 def read_yaml(path: Path) -> Any:
-    where = display(path)
-    try:
-        return yamlfile.load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DataFileError(where, "(file)", "not found") from exc
-    except yaml.YAMLError as exc:
-        raise DataFileError(where, "(file)", f"not valid YAML: {exc}") from exc
+    return yamlfile.read(path, display(path))
 
 
 def validate(model: type[BaseModel], data: Any, path: Path, prefix: str) -> Any:

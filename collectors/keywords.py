@@ -28,7 +28,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from enrichers.lexicon import Lexicon, normalize
@@ -211,12 +210,7 @@ def load_keywords(path: str | Path = KEYWORDS_FILE) -> Keywords:
     """Read, validate and compile a keywords file; errors name the file and the field."""
     path = Path(path)
     where = _display(path)
-    try:
-        data = yamlfile.load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DataFileError(where, "(file)", "not found") from exc
-    except yaml.YAMLError as exc:
-        raise DataFileError(where, "(file)", f"not valid YAML: {exc}") from exc
+    data = yamlfile.read(path, where)
     try:
         spec = _KeywordsFile.model_validate(data)
     except ValidationError as exc:

@@ -455,6 +455,11 @@ class Thresholds:
     def threshold(self, head: str, default: float = DEFAULT_THRESHOLD) -> float:
         return float(self.thresholds.get(head, default))
 
+    def plausible(self, labels: Iterable[str], probs: Mapping[str, float], task: str, veto: float) -> set[str]:
+        """The labels (found by a lexicon) whose probability is not below ``veto`` × their
+        threshold: a hit the classifier finds very unlikely in context is dropped."""
+        return {label for label in labels if probs.get(label, 1.0) >= veto * self.threshold(f"{task}:{label}")}
+
     def predicted(self, probs: Mapping[str, float], task: str) -> set[str]:
         """The labels whose probability reaches their threshold."""
         return {label for label, p in probs.items() if p >= self.threshold(f"{task}:{label}")}

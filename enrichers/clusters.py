@@ -86,8 +86,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-import yaml
-
 from enrichers.base import Enricher, Labels
 from enrichers.entities import (
     DEFAULT_GAZETTEER,
@@ -276,12 +274,7 @@ def load_concepts(path: str | Path = DEFAULT_CONCEPTS) -> ConceptLexicon:
     """Read and validate the concept lexicon; errors name the file and the field."""
     path = Path(path)
     r = _Reader(_display(path))
-    try:
-        data = yamlfile.load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise r.fail("(file)", "not found") from exc
-    except yaml.YAMLError as exc:
-        raise r.fail("(file)", f"not valid YAML: {exc}") from exc
+    data = yamlfile.read(path, r.path)
     data = r.mapping(data, "(root)", {"version", "settings", "ignore", "stopwords", "concepts"})
     if data.get("version") != 1:
         raise r.fail("version", f"expected 1, got {data.get('version')!r}")

@@ -33,8 +33,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 
-import yaml
-
 from enrichers.base import Enricher, Labels
 from enrichers.language import arabizi_fold
 from enrichers.lexicon import file_digest, normalize
@@ -586,12 +584,7 @@ def load_gazetteer(path: str | Path = DEFAULT_GAZETTEER) -> Gazetteer:
     """Read and validate the gazetteer; a mistake raises DataFileError naming file and field."""
     path = Path(path)
     r = _Reader(_display(path))
-    try:
-        data = yamlfile.load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise r.fail("(file)", "not found") from exc
-    except yaml.YAMLError as exc:
-        raise r.fail("(file)", f"not valid YAML: {exc}") from exc
+    data = yamlfile.read(path, r.path)
     data = r.mapping(data, "(root)", {"version", "settings", *_SECTIONS})
     if data.get("version") != 1:
         raise r.fail("version", f"expected 1, got {data.get('version')!r}")

@@ -25,8 +25,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from enrichers.language import normalize_arabic
 from sada import yamlfile
 from sada.errors import DataFileError
@@ -313,12 +311,7 @@ def load_lexicon(path: str | Path, allowed_labels: Iterable[str] | None = None) 
     """
     path = Path(path)
     where = _display(path)
-    try:
-        data = yamlfile.load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DataFileError(where, "(file)", "not found") from exc
-    except yaml.YAMLError as exc:
-        raise DataFileError(where, "(file)", f"not valid YAML: {exc}") from exc
+    data = yamlfile.read(path, where)
     if not isinstance(data, Mapping):
         raise DataFileError(where, "(root)", "expected a mapping with 'version' and 'labels'")
     if data.get("version") != 1:

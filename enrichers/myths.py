@@ -105,8 +105,8 @@ class MythEnricher(Enricher):
                 out[myth] = out.get(myth, 0) + self.weak_weight * counts[terms]
         if probs and self.classifier is not None:
             if self.veto:
-                out = {m: v for m, v in out.items()
-                       if probs.get(m, 1.0) >= self.veto * self.classifier.threshold(f"myths:{m}")}
+                kept = self.classifier.plausible(out, probs, "myths", self.veto)
+                out = {m: v for m, v in out.items() if m in kept}
             for myth in self.classifier.predicted(probs, "myths"):
                 out[myth] = out.get(myth, 0) + self.classifier_weight
         return out

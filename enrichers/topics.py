@@ -85,7 +85,7 @@ class TopicEnricher(Enricher):
             learnt = self.classifier.predicted(probs, "topics")
             # The classifier reads the lexicon's hits too: a hit it finds very unlikely in this
             # post (below veto × the topic's threshold) is dropped.
-            topics = {t for t in topics if probs.get(t, 1.0) >= self.veto * self.classifier.threshold(f"topics:{t}")}
+            topics = self.classifier.plausible(topics, probs, "topics", self.veto)
         chosen = [t for t in TOPICS if t in topics or t in learnt]
         if not chosen:
             return [], 0.5

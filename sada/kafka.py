@@ -6,7 +6,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import yaml
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
@@ -23,10 +22,7 @@ MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 
 def load_topics(path: Path = TOPICS_FILE) -> dict[str, dict[str, Any]]:
     """Read and validate the topic definitions."""
-    try:
-        data = yamlfile.load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise DataFileError(path, "(file)", f"not valid YAML: {exc}") from exc
+    data = yamlfile.read(path)
     topics = (data or {}).get("topics")
     if not isinstance(topics, dict) or not topics:
         raise DataFileError(path, "topics", "expected a mapping of topic name to its definition")

@@ -11,7 +11,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sada import yamlfile
@@ -54,12 +53,7 @@ def _location(loc: tuple[Any, ...]) -> str:
 
 
 def load_myths(path: Path = MYTHS_FILE) -> MythBook:
-    try:
-        data = yamlfile.load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DataFileError(path, "(file)", "not found") from exc
-    except yaml.YAMLError as exc:
-        raise DataFileError(path, "(file)", f"not valid YAML: {exc}") from exc
+    data = yamlfile.read(path)
     try:
         book = MythBook.model_validate(data)
     except ValidationError as exc:

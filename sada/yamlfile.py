@@ -2,16 +2,19 @@
 
 PyYAML keeps the last of two equal keys without a word, so a second ``fr:`` list under one
 concept silently dropped the first (115 French posts lost a concept that way). Every loader of
-an editable data file reads through :func:`load`; the error is a ``yaml.YAMLError`` with the
-line of the second key, which the loaders already turn into a ``DataFileError`` naming the file.
+an editable data file reads through :func:`read`, which turns a missing file, invalid YAML and
+a duplicate key (with its two lines) into a ``DataFileError`` naming the file.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError
+
+from sada.errors import DataFileError
 
 _BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -41,3 +44,15 @@ class StrictLoader(_BASE):  # type: ignore[misc,valid-type]
 def load(text: str) -> Any:
     """Parse YAML text like ``yaml.safe_load``, but fail on a key written twice in one mapping."""
     return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
+
+
+def read(path: str | Path, where: str | None = None) -> Any:
+    """The YAML of a data file, or a ``DataFileError`` naming it (``where``: how to name it,
+    the path by default) when it is missing or not valid YAML."""
+    where = str(path) if where is None else where
+    try:
+        return load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DataFileError(where, "(file)", "not found") from exc
+    except yaml.YAMLError as exc:
+        raise DataFileError(where, "(file)", f"not valid YAML: {exc}") from exc

@@ -464,8 +464,10 @@ class Signature:
 
 # Bump when the way a signature is computed changes: a cluster stage then recomputes the
 # signatures an older enrich stage attached (Signer.digest).
-SIGNATURE_VERSION = "4"  # 2: quantities in words, percentages, dates, centimes (enrichers.quantities);
-# 3: plurals, half a year, hours as days; 4: half a million, "twelve hundred", «ألفا و…»
+SIGNATURE_VERSION = "5"  # 2: quantities in words, percentages, dates, centimes (enrichers.quantities);
+# 3: plurals, half a year, hours as days; 4: half a million, "twelve hundred", «ألفا و…»;
+# 5: Darija hundreds («ميتين») and scales after «ديال», MDH, "grand", halves, parts of months, other
+# laws' numbers
 SIGNATURE_FIELD = "claim_signature"
 
 

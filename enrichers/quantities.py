@@ -6,27 +6,39 @@ One claim is repeated with its figures written many ways, and the reader gives t
 * **numbers** ``n:`` in digits or in words, in the five languages: 30000, 30.000, 30 000,
   ٣٠٠٠٠, «30 ألف», "30 alf", 30k; "deux mille", «ألفين», «ألفا», "jouj alaf", «جوج آلاف»,
   "two thousand", "dos mil" → 2000; "six cent quarante", «مية وربعين», «ثلاثمائة واثني عشر مليون»,
-  "twelve hundred", «ألفا وستمائة وأربعين» (1 640), «نص مليون», "half a million";
+  "twelve hundred", «ألفا وستمائة وأربعين» (1 640), «نص مليون», "half a million", «مليون ونص»,
+  "deux millions et demi"; the Darija «ميتين» (200), «ميات» (100) before a unit or more of the
+  number («ميتين وربعين ألف درهم», «ميات درهم», not «ميتين بالضحك»); "two grand" (English only);
+  "une quarantaine de", "a dozen"; "30 MDH", "1,5 MMDH" (millions, billions of dirhams); a small
+  number in words before a unit of measure ("three kilos", «بتلاتة كيلو»);
 * **amounts in centimes** are brought back to dirhams (1 DH = 100 centimes): a centime or
   franc word after the amount ("50 000 centimes", "50 alf franc", «31 مليار ديال السنتيم»,
   "melyoun dyal sntim") and, in Darija, a «مليون»/«مليار» with no currency (Moroccans count
-  those in centimes); a ryal is 5 centimes. After one amount in francs, the next "12 alf" of
+  those in centimes: «24 مليون» is 240 000 DH, «بتلاتة ديال المليار» 30 million DH, "3 melyoun w
+  650 alf" 36 500 DH); a ryal is 5 centimes. After one amount in francs, the next "12 alf" of
   the post is in francs too;
 * **percentages** ``p:``, apart from counts (40 % is not 40 people): "40 %", "40 pour cent",
   «أربعين فالمية», «30 في المائة», "rbe3in f lmya", and fractions: "four in ten", "8 sur 10",
   "4 mn 5", «ثمانية أحكام من أصل عشرة», «خمسي», "deux tiers";
 * **dates** ``d:MM-DD``: "20/02/2027", "20 février", "20 de febrero", «العشرين من فبراير»,
   «فاتح مارس», "1er mars", "March 1st", "nhar 1/3", with the Moroccan, Mashreq, French, English,
-  Spanish and Darija month names; "7 et 8 novembre" gives both days;
+  Spanish and Darija month names; "7 et 8 novembre" gives both days; the middle and the end of a
+  month ("mi-décembre", «منتصف دجنبر» → 15; "fin novembre", "by the end of October", «متم أكتوبر»
+  → its last day), "le premier jour de décembre", «من أول دجنبر», «الخامس عشر من نونبر», and New
+  Year's Day («راس العام», "ras l3am", "jour de l'an");
 * **durations**: years ``y:``, months ``mo:``, days ``dd:`` ("six semaines", «ستة د السيمانات»,
-  "42 yom" → 42 days).
+  "42 yom" → 42 days), and halves: «عام ونص», "3am w nos", "un an et demi" → 18 months; «شهر ونصف»,
+  "un mois et demi" → 45 days. A time word in a compound ("40 day-fines", "deux week-ends") is no
+  unit.
 
 Ordinary words that are also numbers are not read alone: "un", "une", "one", «واحد»
 ("someone"), and the words for two to nine ("deux fois", «ربع مرات») say nothing without a unit
 ("deux mois", "six semaines" are read); a hundred or a thousand with no other figure ("mille
 fois", «آلاف المعتقلين», "des millions") is not a figure either. A number of 1990–2035 in digits
 may be a year and weighs little; the law's number (43.22) and article numbers ("l'article
-647-22", «المادة 35-3») weigh little too, the articles under keys of their own.
+647-22", «المادة 35-3») weigh little too, the articles under keys of their own (``a:``), and so do
+other laws and decrees ("la loi 09-08", «المرسوم 2.26.450»: ``l:09.08``). Phone numbers, "24/24",
+"24h/24", "7j/7" and the channel 2M are no figure.
 """
 
 from __future__ import annotations
@@ -73,6 +85,10 @@ _DUAL = 4  # «ألفين», «مليونين»: two of the scale
 _NOSTART = 8  # "k", "m": a scale only after a number
 _ONE = 16  # "un", "one", «واحد»: a number only with a scale ("un million")
 _ALF = 32  # the Arabic and Darija thousand: "12 alf" after francs is in francs
+_WEAK = 64  # Darija «ميتين», «ميات»: also "dead"; a number only before a unit or more of the number
+_DH = 128  # "MDH", "MMDH": millions, billions of dirhams
+_APPROX = 256  # "une quarantaine de", "a dozen": a number only before "de"/"of" or a unit
+_ARTICLE = 512  # «المليون», "lmlyoun": a scale with the article, after a number («بتلاتة ديال المليار»)
 
 _VALUES: dict[int, tuple[str, ...]] = {
     1: ("un", "une", "one", "uno", "una", "واحد", "واحدة", "أحد", "إحدى", "wa7ed", "wahed", "wa7d", "wahd", "wa7da",
@@ -89,7 +105,7 @@ _VALUES: dict[int, tuple[str, ...]] = {
     9: ("neuf", "nine", "nueve", "تسع", "تسعة", "تسعود", "ts3ud", "tes3ud", "ts3oud", "tes3oud", "tse3ud", "tis3a",
         "tes3a", "ts3a"),
     10: ("dix", "ten", "diez", "عشر", "عشرة", "3chra", "3achra", "3echra", "3ashra", "achra", "3chera", "3ochra"),
-    11: ("onze", "eleven", "حداش", "حضاش", "7dach", "hdach", "7dache", "7dash"),
+    11: ("onze", "eleven", "حداش", "حضاش", "7dach", "hdach", "7dache", "7dash", "7da3ch", "hda3ch", "7da3ech"),
     12: ("douze", "twelve", "doce", "طناش", "اطناش", "tnach", "tnache", "tnash", "etnach"),
     13: ("treize", "thirteen", "trece", "تلطاش", "تلتاش", "tlettach", "tlatach", "tlttach", "tlattach"),
     14: ("quatorze", "fourteen", "catorce", "ربعطاش", "ربعتاش", "rb3tach", "rba3tach", "rbe3tach", "rb3atach"),
@@ -143,12 +159,21 @@ _SCALE_FORMS: tuple[tuple[float, tuple[str, ...], int], ...] = (
     (1e6, ("millions", "millones", "ملايين", "mlayn", "mlayen", "mlayin"), _PLURAL),
     (1e6, ("مليونين", "مليونان", "مليوني"), _DUAL),
     (1e9, ("milliard", "billion", "مليار", "مليارا", "mlyar", "melyar", "milyar", "mliar", "mlyard"), 0),
-    (1e9, ("bn",), _NOSTART),
+    (1e9, ("bn", "mds", "mrd", "mrds"), _NOSTART),
+    # the Moroccan press's "30 MDH", "1,5 MMDH": millions and billions of dirhams
+    (1e6, ("mdh", "mdhs"), _NOSTART | _DH),
+    (1e9, ("mmdh", "mmdhs", "mrddh"), _NOSTART | _DH),
+    # "two grand": read in English only, see _number
+    (1e3, ("grand",), _NOSTART),
+    # with the article, after a number: «بتلاتة ديال المليار», «تلاتة المليون ونص», "3 dyal lmlayn"
+    (1e6, ("المليون", "lmlyoun", "lmelyoun", "lmilyoun", "lmlyon", "lmlyun", "الملايين", "lmlayn", "lmlayen"),
+     _NOSTART | _ARTICLE),
+    (1e9, ("المليار", "lmlyar", "lmelyar", "lmilyar", "الملايير", "lmlayr", "lmlayer"), _NOSTART | _ARTICLE),
     (1e9, ("milliards", "billions", "ملايير", "مليارات", "mlayr", "mlayer"), _PLURAL),
     (1e9, ("مليارين", "ملياران"), _DUAL),
 )
 # Day ordinals written with the article, only read before a month: «العشرين من فبراير».
-_DAY_ORDINALS = {1: ("الأول",), 2: ("الثاني",), 3: ("الثالث",), 4: ("الرابع",), 5: ("الخامس",), 6: ("السادس",),
+_DAY_ORDINALS = {1: ("الأول", "الحادي"), 2: ("الثاني",), 3: ("الثالث",), 4: ("الرابع",), 5: ("الخامس",), 6: ("السادس",),
                  7: ("السابع",), 8: ("الثامن",), 9: ("التاسع",), 10: ("العاشر",)}
 
 # form → (value, kind, flags)
@@ -168,6 +193,7 @@ def _put_arabic(form: str, value: float, kind: str, flags: int = 0) -> None:
     if is_arabic(key):
         _put("و" + key, value, kind, flags | _CONJ)
         _put("ب" + key, value, kind, flags)
+        _put("ف" + key, value, kind, flags)  # «فعشرة د الأيام»
         _put("ل" + key, value, kind, flags)
 
 
@@ -194,6 +220,18 @@ def _build_number_words() -> None:
 
 
 _build_number_words()
+# Darija «ميتين» (200) and «ميات» (100, before a noun) are also "dead" («ميتين بالضحك»), like the
+# normalised MSA «مئتين», «مئتي»: numbers only before a unit or more of the number (_weak_ok).
+for _v, _forms in ((200.0, ("ميتين", "ميتي", "mitayn", "mitin", "mytin", "miatin", "mitine")),
+                   (100.0, ("ميات", "miyat", "myat"))):
+    for _f in _forms:
+        _put_arabic(_f, _v, _VAL, _WEAK)
+# French approximate numbers and "a dozen": "une quarantaine d'heures", "une quinzaine de jours"
+for _v, _forms in ((10.0, ("dizaine",)), (12.0, ("douzaine", "dozen")), (15.0, ("quinzaine",)),
+                   (20.0, ("vingtaine",)), (30.0, ("trentaine",)), (40.0, ("quarantaine",)),
+                   (50.0, ("cinquantaine",)), (60.0, ("soixantaine",)), (100.0, ("centaine",))):
+    for _f in _forms:
+        _put(_f, _v, _VAL, 0 if _f == "dozen" else _APPROX)
 # «ألفا»: two thousand before a noun («ألفا محكوم»), a thousand after a multiplier («خمسون ألفا»)
 # or before «و» and more of the number («ألفا وستمائة وأربعين»: 1 640).
 _ALFA = frozenset({_norm("ألفا"), _norm("وألفا"), _norm("بألفا")})
@@ -207,6 +245,8 @@ _FRENCH_VINGT = _normal_set("vingt", "vingts")
 _ONES = frozenset(w for w, (_, _, flags) in _NUM_WORDS.items() if flags & _ONE)
 _NOT_NUMBER = (0.0, "", 0)
 _ONE_AFTER = _normal_set("un", "une", "one", "uno", "una")  # "vingt et un", "twenty-one"
+_SCALE_LINKS = _normal_set("ديال", "د", "dyal", "dial", "d")  # «بتلاتة ديال المليار»
+_ARTICLE_SCALES = frozenset(w for w, (_, kind, flags) in _NUM_WORDS.items() if kind == _SCALE and flags & _ARTICLE)
 
 # --------------------------------------------------------------------------------------------
 # Units and context words
@@ -245,7 +285,23 @@ for _m, _names in _MONTH_NAMES.items():
 _MONTH_PAIR_FIRST = frozenset(a for a, _ in _MONTH_PAIRS)
 _MONTHISH = frozenset(_MONTH_OF) | _MONTH_PAIR_FIRST
 # "1er mars", "March first", «فاتح مارس», «الفاتح من مارس»
-_ORDINAL_FIRST = _normal_set("1er", "premier", "first", "primero", "فاتح", "الفاتح", "fati7", "fatih", "lfati7")
+_ORDINAL_FIRST = _normal_set("1er", "premier", "first", "primero", "فاتح", "الفاتح", "fati7", "fatih", "lfati7",
+                             "أول", "lwel", "lowel", "lawel", "louwel")
+# read before a month only: "mars premier", «مارس أول مرة» are no date
+_FIRST_BEFORE_ONLY = _normal_set("premier", "primero", "أول", "lwel", "lowel", "lawel", "louwel")
+# "le premier jour de décembre", "the first day of March", «أول يوم من دجنبر»
+_DAY_NAME = _normal_set("jour", "day", "يوم", "nhar", "نهار", "día")
+# The middle and the end of a month: "mi-décembre", "mid-December", «منتصف شهر دجنبر» (the 15th);
+# "fin novembre", "by the end of November", «متم أكتوبر», «آخر أكتوبر», "akhir novembre" (its last day)
+_MID_MONTH = _normal_set("mi", "mid", "منتصف", "أواسط", "mediados")
+_END_MONTH = _normal_set("fin", "end", "متم", "نهاية", "آخر", "أواخر", "akhir", "akher", "lakhar", "finales")
+_MONTH_FILLERS = _normal_set("de", "du", "d", "of", "the", "mois", "month", "شهر", "chhar", "ديال", "dyal", "dial",
+                             "من", "lchhar")
+_MONTH_DAYS = {1: 31, 2: 28, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+# New Year's Day: «راس العام», «رأس السنة», "ras l3am", "nouvel an", "jour de l'an", "New Year's Day"
+_NEW_YEAR = {(_norm(a), _norm(b)) for a, b in (("راس", "العام"), ("رأس", "السنة"), ("ras", "l3am"), ("rass", "l3am"),
+                                               ("nouvel", "an"), ("año", "nuevo"))}
+_NEW_YEAR_FIRST = frozenset(a for a, _ in _NEW_YEAR) | _normal_set("new", "jour")
 # "20 de febrero", «العشرين من فبراير», "1st of March", "20 d febrayer"
 _OF = _normal_set("de", "del", "of", "من", "d", "dyal", "dial", "ديال", "د")
 # Words before a day/month without year: "nhar 1/3", "le 20/02"; "1/3 des détenus" is a third.
@@ -257,20 +313,34 @@ _DATE_CUES = _normal_set("nhar", "نهار", "يوم", "yom", "youm", "le", "du"
 _RANGE_LINKS = _normal_set("et", "and", "w", "و", "y", "au", "à", "to", "ila", "إلى", "l")
 
 _YEAR_WORDS = _normal_set("an", "ans", "année", "années", "year", "years", "سنة", "سنوات", "سنين", "عام", "أعوام",
+                          "السنين", "السنوات", "الأعوام",
                           "العام", "السنة", "snin", "sna", "3am", "3wam", "años", "año")
 _MONTH_WORDS = _normal_set("mois", "month", "months", "شهر", "شهور", "أشهر", "chhor", "chhour", "chhar", "chher",
+                           "الشهور", "الأشهر", "lchhour", "lchhor",
                            "meses", "mes")
 _WEEK_WORDS = _normal_set("semaine", "semaines", "week", "weeks", "semana", "semanas", "أسبوع", "أسابيع", "سيمانة",
-                          "سيمانات", "السيمانات", "simana", "simanat", "ssimana", "ssimanat", "sbou3",
+                          "سيمانات", "السيمانات", "simana", "simanat", "ssimana", "ssimanat", "sbou3", "الأسابيع",
                           "asabi3")
 _DAY_WORDS = _normal_set("jour", "jours", "day", "days", "día", "días", "يوم", "يوما", "أيام", "يام", "ايام", "yom",
+                         "الأيام",
                          "youm", "iyam", "ayam", "iyyam", "lyam", "liyam")
 _DUALS = {**{_norm(w): "y:2" for w in ("سنتين", "عامين", "3amayn", "3amin", "3amine", "3amen", "3amain")},
           **{_norm(w): "mo:2" for w in ("شهرين", "chahrayn", "chhrin", "chahrin")},
           **{_norm(w): "dd:14" for w in ("أسبوعين", "سيمانتين", "simantin")},
           **{_norm(w): "mo:6" for w in ("semestre", "semester", "semestres", "semesters")}}
+_DUALS.update({p + w: key for w, key in list(_DUALS.items()) if is_arabic(w) for p in "بلفو"})  # «بعامين»
+_FINE_WORDS = _normal_set("amende", "amendes")  # "90 jours-amende": days of the day-fine
 # "half a year", "demi-année", «نص عام», «نصف سنة», "nos 3am": six months
 _HALF = _normal_set("half", "demi", "نص", "نصف", "medio")
+# "and a half" after a year, a month or a scale: «عام ونص», "3am w nss", "un mois et demi",
+# "a year and a half", «مليون ونص», "deux millions et demi", "dos millones y medio"
+_AND_HALF = _normal_set("ونص", "ونصف", "wnss", "wnos")
+_HALF_AFTER = {**{w: _normal_set("نص", "نصف", "nss", "nos", "ness", "nos", "nass") for w in _normal_set("w", "و")},
+               _norm("et"): _normal_set("demi", "demie"), _norm("y"): _normal_set("medio", "media")}
+# a year or a month alone before "and a half": «بعام ونص», "3am w nos", «شهر ونصف», "un an et demi"
+_HALF_UNITS = {**{w: "y" for w in _normal_set("an", "année", "year", "سنة", "عام", "3am", "sna", "año")},
+               **{w: "mo" for w in _normal_set("mois", "month", "شهر", "chhar", "mes")}}
+_HALF_UNITS.update({p + w: u for w, u in list(_HALF_UNITS.items()) if is_arabic(w) for p in "بلفو"})
 # Arabizi "half" is also French "nos", "nous": only before a Darija year word
 _HALF_ARABIZI = _normal_set("nos", "nss", "nous")
 _ARABIZI_YEAR = _normal_set("3am", "l3am", "sna")
@@ -278,6 +348,11 @@ _A = _normal_set("a", "an", "un", "una")
 # "72 heures" is "three days": hours that make whole days (at most four, beyond it is a
 # figure, like a community-service term of 240 hours)
 _HOUR_WORDS = _normal_set("heures", "heure", "hours", "hour", "h", "horas", "ساعة", "ساعات", "sa3a", "swaye3")
+# Units of measure that make a small number in words a figure: "three kilos", «تلاتة كيلو»
+_MEASURE_WORDS = _normal_set("kilo", "kilos", "kg", "kgs", "كيلو", "كيلوغرام", "كيلوغرامات", "كلغ", "kilogrammes",
+                             "kilograms", "grammes", "grams", "غرام", "gramme", "km", "kilomètres", "kilometres",
+                             "kilometers", "كيلومتر", "كيلومترات", "mètres", "metres", "meters", "متر", "مترا",
+                             "أمتار", "metro", "mitro", "litres", "liters", "لتر")
 _SUFFIXES = _normal_set("dh", "dhs", "mad", "درهم", "دراهم", "h", "e", "er", "eme", "th", "st", "nd", "rd", "€",
                         "euros", "euro", "اورو", "يورو")
 _ORDINAL_SUFFIXES = frozenset({"", "st", "nd", "rd", "th", "er", "e", "eme"})
@@ -286,10 +361,13 @@ _CURRENCIES = _normal_set("euro", "euros", "€", "اورو", "يورو", "أو�
                           "درهما", "الدراهم", "dirham", "dirhams", "dh", "dhs", "mad", "lora", "loro", "دولارا")
 _CENTIME_WORDS = {**{w: CENTIME for w in _normal_set(
     "centime", "centimes", "cts", "sntim", "santim", "sentim", "snitim", "سنتيم", "السنتيم", "سنتيمات", "bsntim",
-    "franc", "francs", "frank", "فرنك", "فرنكات", "الفرنك", "frenk")},
+    "franc", "francs", "frank", "فرنك", "فرنكات", "الفرنك", "frenk", "centim", "santime", "سانتيم")},
     **{w: RYAL for w in _normal_set("ryal", "rial", "riyal", "ryals", "ريال", "ريالات", "دريال", "الريال", "dryal",
                                     "driyal")}}
 _FOREIGN_RYAL = _normal_set("سعودي", "saudi", "قطري", "qatari", "عماني", "يمني")
+# What makes «ميتين», «ميات» a number when it follows: «ميات درهم», «ميتين ساعة», «مئتي متر»
+_WEAK_NEXT = (_CURRENCIES | frozenset(_CENTIME_WORDS) | _HOUR_WORDS | _YEAR_WORDS | _MONTH_WORDS | _WEEK_WORDS
+              | _DAY_WORDS | _MEASURE_WORDS)
 
 # Percentages: "40 %", "40 pour cent", «30 في المائة», «تمانين فالمية», "rbe3in f lmya"
 _PCT_ONE = _normal_set("pourcent", "pourcents", "percent", "pct", "فالمية", "فالمائة", "بالمية", "بالمائة", "بالمئة",
@@ -309,6 +387,11 @@ _DENOMINATOR_WORDS = {**{w: 3 for w in _normal_set("tiers", "thirds", "tercios")
                       **{w: 4 for w in _normal_set("quarts", "quarters", "cuartos")},
                       **{w: 5 for w in _normal_set("cinquièmes", "fifths", "quintos")},
                       **{w: 10 for w in _normal_set("dixièmes", "tenths", "décimos")}}
+# one of them: "un cinquième des détenus", "a fifth" ("un tiers" is also a third party, "un quart" a
+# quarter of an hour)
+_ONE_DENOMINATOR_WORDS = {**{w: 5 for w in _normal_set("cinquième", "fifth", "quinto")},
+                          **{w: 10 for w in _normal_set("dixième", "tenth", "décimo")}}
+_DENOMINATOR_WORDS.update(_ONE_DENOMINATOR_WORDS)
 # «خمسي السجناء» (two fifths), "la moitié des détenus"
 _FRACTION_WORDS = {**{w: 40 for w in _normal_set("خمسي", "خمسا")}, **{w: 67 for w in _normal_set("ثلثي", "ثلثا")},
                    **{w: 33 for w in _normal_set("ثلث")},
@@ -317,6 +400,12 @@ _HALF_OF = _normal_set("of", "the", "des", "de", "du", "del", "los", "las")
 # "l'article 647-22", «المادة 35-3»: a reference to the code, not a figure of the claim
 _ARTICLE_WORDS = _normal_set("article", "articles", "art", "المادة", "المواد", "الفصل", "الفصول", "مادة", "فصل",
                              "lmadda", "lfasl", "artículo", "section")
+# "la loi 09-08", «القانون رقم 43-22», «المرسوم 2.26.450», "dahir n° 1-25-12": a reference to a text
+_LAW_WORDS = _normal_set("loi", "law", "قانون", "القانون", "للقانون", "بالقانون", "فالقانون", "والقانون", "وقانون",
+                         "لقانون", "بقانون", "فقانون", "l9anoun", "lqanoun", "9anoun", "qanoun", "l9anon", "dahir",
+                         "ظهير", "الظهير", "décret", "decree", "مرسوم", "المرسوم", "ley")
+_LAW_NUMBER_WORDS = _normal_set("n", "no", "n°", "nº", "num", "numéro", "number", "رقم", "ra9m")
+_REFERENCE = re.compile(r"\d{1,4}(?:[.\-/]\d{1,4}){1,3}")
 
 _NUMBER = re.compile(r"^([وبلفك]{0,2})(\d{1,3}(?:\.\d{3})+|\d+(?:\.\d+)?)([a-z\u0621-\u064a€]*)$")
 _DIGITS = frozenset("0123456789")
@@ -330,6 +419,7 @@ _DOTTED_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _STARTS = frozenset(
     {w for w, (_, kind, flags) in _NUM_WORDS.items() if not flags & _NOSTART}
     | set(_DUALS) | _HALF | _HALF_ARABIZI | _ORDINAL_FIRST | set(_FRACTION_WORDS) | _ARTICLE_WORDS
+    | set(_HALF_UNITS) | _MID_MONTH | _END_MONTH | _NEW_YEAR_FIRST | _LAW_WORDS
 )
 
 
@@ -354,7 +444,8 @@ def _fmt(value: float) -> str:
 class _Num:
     """A number read from the tokens ``start`` to ``end`` (excluded)."""
 
-    __slots__ = ("value", "start", "end", "words", "digits", "bare", "one", "scale", "scale_word", "alf", "suffix")
+    __slots__ = ("value", "start", "end", "words", "digits", "bare", "one", "scale", "scale_word", "alf", "suffix",
+                 "dh")
 
     def __init__(self, start: int) -> None:
         self.start = start
@@ -368,6 +459,7 @@ class _Num:
         self.scale_word = ""
         self.alf = False  # the Arabic or Darija thousand
         self.suffix = ""  # letters glued to the last digits: "2000dh", "1er"
+        self.dh = False  # "30 MDH": the scale word says dirhams
 
 
 class Quantities:
@@ -380,6 +472,7 @@ class Quantities:
         self.text = view.text
         self.joined = view.joined
         self.centimes = lang in _CENTIMES_LANGS
+        self.english = lang in ("en", None, "und")  # "two grand"; French "deux grand-mères", "un grand juge"
         self.franc = 0.0  # the post counted an amount in francs or ryals: its next "alf" too
         self.used: set[int] = set()
         self.features: dict[str, float] = {}
@@ -440,20 +533,130 @@ class Quantities:
     def _is_day(value: float) -> bool:
         return 1 <= value <= 31 and value == int(value)
 
+    def _half_at(self, k: int) -> int:
+        """Tokens of "and a half" at ``k`` («ونص», "w nss", "et demi", "and a half"), or 0."""
+        w = self.words[k]
+        if w in _AND_HALF:
+            return 1
+        halves = _HALF_AFTER.get(w)
+        if halves is not None and self.words[k + 1] in halves:
+            return 2
+        if w == "and" and self.words[k + 1] == "a" and self.words[k + 2] == "half":
+            return 3
+        return 0
+
+    def _weak_ok(self, k: int, flags: int) -> bool:
+        """Is the weak or approximate number before ``k`` a number: «ميات درهم», «ميتين ساعة»,
+        «ميتين وربعين ألف», "une quarantaine de jours"?"""
+        w = self.words[k]
+        if flags & _APPROX:
+            return w in _OF or w in _WEAK_NEXT
+        if w in _WEAK_NEXT or self._unit_at(k)[0] is not None:
+            return True
+        entry = _NUM_WORDS.get(w)
+        return (entry is not None and entry[1] == _SCALE and not entry[2] & _ARTICLE) or self._and_more(k)
+
+    def _part_of_month(self, i: int) -> int:
+        """"mi-décembre", «منتصف شهر دجنبر»: the 15th; "fin novembre", "by the end of November",
+        «متم أكتوبر»: the last day. The index after the month, or ``i``."""
+        k = i + 1
+        while k < i + 3 and self.words[k] in _MONTH_FILLERS:
+            k += 1
+        month, used = self._month_at(k)
+        if not month:
+            return i
+        self._date(month, 15 if self.words[i] in _MID_MONTH else _MONTH_DAYS[month], range(i, k + used))
+        return k + used
+
+    def _new_year(self, i: int) -> int:
+        """«راس العام», "nouvel an", "jour de l'an", "New Year's Day": the first of January."""
+        w, nxt = self.words[i], self.words[i + 1]
+        end = 0
+        if (w, nxt) in _NEW_YEAR:
+            end = i + 2
+        elif w == "jour" and self.words[i + 1:i + 4] == ["de", "l", "an"]:
+            end = i + 4
+        elif w == "new" and nxt == "year" and self.words[i + 2] in ("s", "day"):
+            end = i + 3
+        if end:
+            self._date(1, 1, range(i, end))
+            return end
+        return i
+
+    def _law(self, i: int) -> int:
+        """"la loi 09-08", «القانون رقم 43.22», «المرسوم 2.26.450»: one low-weight key for the
+        text referred to (the reform's own law under its usual key, n:43.22)."""
+        k = i + 2 if self.words[i + 1] in _LAW_NUMBER_WORDS else i + 1
+        parts = [self.words[k]]
+        end = k + 1
+        while len(parts) < 4 and self.words[end].isdigit() and self._gap(end) in ("-", "/", "."):
+            parts.append(self.words[end])
+            end += 1
+        ref = ".".join(parts)
+        if not _REFERENCE.fullmatch(ref):
+            return i
+        if ref in _GENERIC_NUMBERS:
+            self._add(f"n:{ref}", W_GENERIC, range(k, end))
+        else:
+            self._add(f"l:{ref}", W_GENERIC, range(k, end))
+        return end
+
+    def _not_a_figure(self, i: int) -> int:
+        """Digits that are no figure: a phone number ("0661234567", "06 61 23 45 67", "+212 661…"),
+        "24/24", "24h/24", "7j/7", the TV channel 2M. The index after them, or 0."""
+        w = self.words[i]
+        start = self.toks[i].start
+        gap = self.text[max(0, start - 2):start]
+        if w.isdigit():
+            if (len(w) >= 9 and w[0] == "0") or (w.startswith("212") and "+" in gap):  # 0661234567, +212…
+                end = i + 1
+                while self.words[end].isdigit() and not self._gap(end).strip(" .-"):
+                    end += 1
+                return end
+            if len(w) == 2 and w[0] == "0":  # 06 61 23 45 67
+                end = i + 1
+                while len(self.words[end]) == 2 and self.words[end].isdigit() and not self._gap(end).strip(" .-"):
+                    end += 1
+                if end - i >= 4:
+                    return end
+        # "24/24", "24h/24", "7j/7" (always), not "7/7" after "nhar", "le" (the 7th of July)
+        digits = w.rstrip("hj")
+        if (digits in ("24", "7", "365") and self.words[i + 1] == digits and self._gap(i + 1).strip() == "/"
+                and (digits != w or digits != "7" or self.words[i - 1] not in _DATE_CUES)):
+            return i + 2
+        if w == "2m" and self._unit_at(i + 1)[0] is None and "$" not in gap:  # the channel, not two million
+            return i + 1
+        return 0
+
     # -- one quantity ---------------------------------------------------------------------
 
     def _quantity(self, i: int) -> int:
         """Reads the quantity starting at token ``i``; the index after it, or ``i`` if none."""
         word = self.words[i]
         nxt = self.words[i + 1]
-        if word in _ONES and _NUM_WORDS.get(nxt, _NOT_NUMBER)[1] not in (_SCALE, _HUNDRED) and nxt not in _LINK_FIRST:
+        if (word in _ONES and _NUM_WORDS.get(nxt, _NOT_NUMBER)[1] not in (_SCALE, _HUNDRED) and nxt not in _LINK_FIRST
+                and not (nxt in _TEEN_TEN and is_arabic(word))  # «أحد عشر»: eleven
+                and nxt not in _ONE_DENOMINATOR_WORDS  # "un cinquième"
+                and not (nxt in _HALF_UNITS and self._half_at(i + 2))):  # "un an et demi"
             return i  # "un", «واحد»: the commonest of these words, and no figure ("un million", "one in five" are)
         if word in _DUALS:
-            self._add(_DUALS[word], W_DURATION, (i,))
-            return i + 1
+            key = _DUALS[word]
+            half = self._half_at(i + 1) if key in ("y:2", "mo:2") else 0
+            if half:  # «عامين ونص»: thirty months
+                key = "mo:30" if key == "y:2" else "dd:75"
+            self._add(key, W_DURATION, range(i, i + 1 + half))
+            return i + 1 + half
+        if word in _HALF_UNITS:
+            half = self._half_at(i + 1)
+            if half:  # «بعام ونص», "3am w nos", «شهر ونصف»: eighteen months, forty-five days
+                self._add("mo:18" if _HALF_UNITS[word] == "y" else "dd:45", W_DURATION, range(i, i + 1 + half))
+                return i + 1 + half
+            if word not in _NUM_WORDS:
+                return i
         if word in _HALF or word in _HALF_ARABIZI:
-            k = i + 2 if nxt in _A else i + 1
-            if self.words[k] in (_YEAR_WORDS if word in _HALF else _ARABIZI_YEAR):
+            years = _YEAR_WORDS if word in _HALF else _ARABIZI_YEAR
+            k = i + 2 if nxt in _A and nxt not in years else i + 1  # "half a year"; "un demi-an"
+            if self.words[k] in years:
                 self._add("mo:6", W_DURATION, range(i, k + 1))
                 return k + 1
             # «نص مليون», "nos melyoun", "half a million": half the scale ("nos mille" is French "our")
@@ -465,15 +668,22 @@ class Quantities:
                     num.start, num.value = i, num.value - scale / 2
                     return self._after_number(num)
         if word in _ORDINAL_FIRST:
-            month, used = self._month_after(i + 1)
+            k = i + 2 if nxt in _DAY_NAME else i + 1  # "le premier jour de décembre"
+            month, used = self._month_after(k)
             if month:
-                self._date(month, 1, range(i, i + 1 + used))
-                return i + 1 + used
+                self._date(month, 1, range(i, k + used))
+                return k + used
             month, _ = self._month_at(i - 1)
-            if month and word not in ("premier", "primero"):  # "March first"; "mars premier" is not said
+            if month and word not in _FIRST_BEFORE_ONLY:  # "March first"; "mars premier" is not said
                 self._date(month, 1, (i,))
                 return i + 1
             return i
+        if word in _MID_MONTH or word in _END_MONTH:
+            return self._part_of_month(i)
+        if word in _NEW_YEAR_FIRST:
+            return self._new_year(i)
+        if word in _LAW_WORDS:
+            return self._law(i)
         if word in _FRACTION_WORDS:
             if word in _HALF_WORDS and not self._half_of(i + 1):
                 return i
@@ -483,14 +693,22 @@ class Quantities:
             return self._article(i)
         entry = _NUM_WORDS.get(word)
         if entry is not None and entry[1] == _DAY:
-            month, used = self._month_after(i + 1)
+            day, k = entry[0], i + 1
+            if day < 10 and self.words[k] in _TEEN_TEN:  # «الخامس عشر من نونبر»
+                day, k = day + 10, k + 1
+            month, used = self._month_after(k)
             if month:
-                self._date(month, entry[0], range(i, i + 1 + used))
-                return i + 1 + used
+                self._date(month, day, range(i, k + used))
+                return k + used
+            return i
+        if entry is not None and entry[2] & (_WEAK | _APPROX) and not self._weak_ok(i + 1, entry[2]):
             return i
         if (word, nxt) in (("43", "22"), ("22", "43")):  # the law's number, 43-22
             self._add("n:43.22", W_GENERIC, (i, i + 1))
             return i + 2
+        end = self._not_a_figure(i)
+        if end:
+            return end
         end = self._numeric_date(i)
         if end:
             return end
@@ -512,7 +730,8 @@ class Quantities:
         whole = value == int(value) and not num.scale and not num.suffix
         if whole and 1 <= value < 100:
             den = _DENOMINATOR_WORDS.get(self.words[j])
-            if den and value >= 2 and value < den:  # "deux tiers"; "un tiers" is also a third party
+            if den and (value >= 2 or self.words[j] in _ONE_DENOMINATOR_WORDS) and value < den:
+                # "deux tiers", "un cinquième"; "un tiers" is also a third party
                 self._add(f"p:{round(100 * value / den)}", W_PERCENT, range(i, j + 1))
                 return j + 1
             got = self._fraction(j, value)
@@ -537,17 +756,22 @@ class Quantities:
             key = (f"y:{_fmt(value)}" if unit in _YEAR_WORDS else f"mo:{_fmt(value)}" if unit in _MONTH_WORDS
                    else f"dd:{_fmt(value * 7)}" if unit in _WEEK_WORDS
                    else f"dd:{_fmt(value)}" if unit in _DAY_WORDS else None)
-            if key is not None and not (num.one and not num.digits):
+            if (key is not None and self._gap(k + 1) == "-" and self._gap(k) != "-" and not is_arabic(unit)
+                    and self.words[k + 1] not in _FINE_WORDS):
+                key = None  # "40 day-fines", "deux week-ends": a compound; "19-year-old", "90 jours-amende" are not
+            half = self._half_at(k + 1) if key is not None and key[0] in "ym" else 0
+            if half:  # "un an et demi", "3 snin w nss", "deux mois et demi"
+                key = f"mo:{_fmt(value * 12 + 6)}" if key[0] == "y" else f"dd:{_fmt(value * 30 + 15)}"
+            if key is not None and not (num.one and not num.digits and not half):
                 # a few days is said of anything ("depuis 3 jours"); a few months or years is a term
-                weight = W_SMALL if key.startswith("dd:") and value * (7 if unit in _WEEK_WORDS else 1) < 10 \
-                    else W_DURATION
-                self._add(key, weight, range(i, k + 1))
-                return k + 1
+                weight = W_SMALL if key.startswith("dd:") and float(key[3:]) < 10 else W_DURATION
+                self._add(key, weight, range(i, k + 1 + half))
+                return k + 1 + half
         if num.one:
             return i
         # an amount, in dirhams
         factor, unit_end = self._unit_at(j)
-        if factor is None and num.suffix in _CURRENCIES:  # "2000dh"
+        if factor is None and (num.suffix in _CURRENCIES or num.dh):  # "2000dh", "30 MDH"
             factor = 1.0
         if factor is None and num.scale >= 1e6 and self.centimes and num.scale_word not in ("m", "mln", "bn"):
             factor = CENTIME  # Darija «140 مليون», "8 melyar": in centimes
@@ -557,8 +781,8 @@ class Quantities:
             self.franc = factor
         if num.bare and factor is None:
             return i
-        if num.words and not num.digits and value < 10 and factor is None:
-            return i  # "deux fois", «ربع مرات»
+        if num.words and not num.digits and value < 10 and factor is None and not self._measure_at(j):
+            return i  # "deux fois", «ربع مرات»; "three kilos" is a figure
         if factor is not None:
             value *= factor
         # 2000 in digits may be a year: weighing it little also keeps "100 à 2 000 DH", the law's
@@ -631,6 +855,8 @@ class Quantities:
             conj = units_first = False
             if elements and self.words[k] in _CONNECTORS:
                 conj, units_first, k = True, self.words[k] in _UNITS_FIRST, k + 1
+            elif elements and cur and self.words[k] in _SCALE_LINKS and self.words[k + 1] in _ARTICLE_SCALES:
+                k += 1  # «تلاتة ديال المليار», "3 d lmlayn"
             el = self._element(k)
             if el is None:
                 break
@@ -647,10 +873,10 @@ class Quantities:
                 if kind == "d":
                     cur, cur_digits, num.digits, num.suffix = v, True, True, suffix
                     scale = _NUM_WORDS.get(suffix)
-                    if scale is not None and scale[1] == _SCALE:  # "30k", «80مليون»
+                    if scale is not None and scale[1] == _SCALE:  # "30k", «80مليون», "30MDH"
                         total, cur, last_scale = v * scale[0], 0.0, scale[0]
                         num.scale, num.scale_word, num.alf = scale[0], suffix, bool(scale[2] & _ALF)
-                        num.suffix = ""
+                        num.suffix, num.dh = "", bool(scale[2] & _DH)
                 elif kind == _VAL:
                     cur, last, num.words = v, v, True
                 elif kind == _HUNDRED:
@@ -671,6 +897,8 @@ class Quantities:
             if kind == _SCALE:
                 if conj or (flags & _DUAL and w not in _ALFA):
                     break
+                if w == "grand" and (not self.english or self._gap(k + 1).startswith("-")):
+                    break  # "two grand" in English; "deux grand-mères"
                 if v < last_scale and cur:
                     total += cur * v
                 elif v > last_scale and not cur and total:  # "mil millones"
@@ -681,6 +909,7 @@ class Quantities:
                 if v > num.scale:
                     num.scale, num.scale_word = v, w
                 num.alf = num.alf or bool(flags & _ALF)
+                num.dh = num.dh or bool(flags & _DH)
                 num.words = True
             elif kind == _HUNDRED:
                 past_ten = w in _HUNDREDS_PAST_TEN and 10 < cur < 100 and cur % 10 and not total
@@ -707,6 +936,11 @@ class Quantities:
             j = k + used
         if not elements:
             return None
+        if total and not cur and last_scale >= 1e3:
+            half = self._half_at(j)  # «مليون ونص», "deux millions et demi"
+            if half:
+                total += last_scale / 2
+                j += half
         num.end = j
         num.value = total + cur
         num.one = elements == 1 and first_kind == _VAL and num.value == 1
@@ -838,6 +1072,11 @@ class Quantities:
                 return 1.0, k + 1
             return factor, k + 1
         return None, j
+
+    def _measure_at(self, j: int) -> bool:
+        """A unit of measure at ``j``, maybe after "de"/«ديال»: "three kilos", «تلاتة كيلو ديال»."""
+        w = self.words[j]
+        return w in _MEASURE_WORDS or (w in _OF and self.words[j + 1] in _MEASURE_WORDS)
 
     def _half_of(self, k: int) -> bool:
         w = self.words[k]

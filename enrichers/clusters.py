@@ -189,7 +189,9 @@ def arabizi_concept_variants(word: str) -> tuple[str, ...]:
         p = next((p for p in _AZ_PREFIXES if f.startswith(p) and len(f) - len(p) >= 3), None)
         if p is not None:
             forms.append(f[len(p):])
-    out = [sk for sk in (skeleton(f) for f in forms) if len(sk) >= 2]
+    # One-consonant skeletons ("ma" → m, "f", "li" → l) are kept: a one-word term that short is
+    # matched letter for letter (load_concepts), so they only ever complete a phrase ("ma b9a fih 7ed").
+    out = [sk for sk in (skeleton(f) for f in forms) if sk]
     return tuple(dict.fromkeys(out))
 
 
@@ -309,8 +311,11 @@ def load_concepts(path: str | Path = DEFAULT_CONCEPTS) -> ConceptLexicon:
         for group, items in terms.items():
             for n, term in enumerate(r.strings(items, f"{where}.terms.{group}")):
                 mode = CONCEPT_GROUP_MODES.get(str(group), "norm")
-                if mode == "skel" and len(_term_skeleton(term)) < 3:
-                    mode = "azfold"  # too few consonants to compare on them: letter for letter
+                if mode == "skel" and (len(_term_skeleton(term)) < 3 or not all(
+                        _skeleton_key(w) for w in MODES["norm"].words(term.rstrip("*")))):
+                    # too few consonants to compare on them (or a word of vowels only, "a"):
+                    # letter for letter
+                    mode = "azfold"
                 try:
                     concepts.add(str(ident), term, mode)
                 except ValueError as exc:

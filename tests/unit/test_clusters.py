@@ -14,6 +14,7 @@ from enrichers.clusters import (
     InMemoryClusterStore,
     RumorClusterer,
     cluster_id_for,
+    find_concepts,
     load_concepts,
 )
 from enrichers.language import LanguageEnricher
@@ -430,6 +431,24 @@ def test_the_enricher_flushes_to_its_store_every_n_mentions():
 def test_the_shipped_concept_lexicon_is_valid():
     lex = load_concepts()
     assert {"release", "bracelet", "escape", "rich", "pay", "prison"} <= set(lex.weights)
+
+
+def test_an_arabizi_phrase_with_one_letter_words_matches_in_any_spelling(tmp_path):
+    # "ma", "f", "li" have a one-consonant skeleton: they used to be dropped from the post's
+    # words, so an arabizi phrase holding one could never match.
+    path = tmp_path / "concepts.yaml"
+    path.write_text("version: 1\nconcepts:\n  empty:\n    terms:\n      arabizi: [ma b9a fih 7ed, f lil]\n"
+                    "  jail:\n    terms:\n      arabizi: [l7bs]\n", encoding="utf-8")
+    lex = load_concepts(path)
+
+    def found(text):
+        return {m.key for m in find_concepts(lex, text, True)[1]}
+
+    assert found("had l7bs ma b9a fih 7ed") == {"empty", "jail"}
+    assert found("mab9a fih hed, khwaw kolchi") == set()  # a different word count is not the phrase
+    assert found("me b9e fih 7add f l7bs") == {"empty", "jail"}  # vowels and doubled letters vary
+    assert found("kharjin f lil") == {"empty"}
+    assert found("ma fih walo") == set()
 
 
 @pytest.mark.parametrize(("body", "field"), [

@@ -9,7 +9,10 @@ classifier for the probability of its labels, batched in ``label_many``:
   probability reaches the threshold chosen for it by cross-validation (topics also drop a
   lexicon hit the classifier finds very unlikely; toxicity keeps its priority, and its
   defamation still needs a named person or institution);
-* stance: after the fixed rules, the most probable stance (see ``enrichers/stance.py``).
+* stance: after the fixed rules, the most probable stance (see ``enrichers/stance.py``);
+* relevance: a post with no reform word and no noise is about the reform when its probability
+  of being relevant reaches the threshold (a reply in a thread: "Copier-coller de Paris, on
+  importe leurs lois", see ``enrichers/relevance.py``).
 
 What it is:
 
@@ -18,7 +21,7 @@ What it is:
   padded with spaces (they survive free spelling, Arabic proclitics and Arabizi digits) and of
   word unigrams and bigrams, over the text ``enrichers.lexicon.normalize`` gives, plus the
   question marks and emojis it drops; and **lexicon hits**: log(1 + matches) of every label of
-  the four lexicons (``data/lexicons/{topics,myths,toxicity,stance}.yaml``), which group
+  the five lexicons (``data/lexicons/{topics,myths,toxicity,stance,relevance}.yaml``), which group
   synonyms across languages and scripts that a few hundred posts cannot teach n-grams;
 * **model**: one binary logistic regression per label ("head", named ``task:label``:
   ``topics:day_fine``, ``myths:impunity``, ``toxicity:threat``, ``stance:support``...),
@@ -72,11 +75,12 @@ DEFAULT_TRAIN_FILE = TRAINING_DIR / "labels.jsonl"
 PARAMS_NAME = "model.json"
 
 TOXIC = tuple(t for t in TOXICITY if t != "none")
-TASKS: dict[str, tuple[str, ...]] = {"topics": TOPICS, "myths": MYTHS, "toxicity": TOXIC, "stance": STANCES}
+TASKS: dict[str, tuple[str, ...]] = {"topics": TOPICS, "myths": MYTHS, "toxicity": TOXIC, "stance": STANCES,
+                                     "relevance": ("relevant",)}
 # Tasks learnt from the relevant posts only (the enrichers give irrelevant posts no topic, no
 # myth and a neutral stance without asking the classifier).
 RELEVANT_ONLY = frozenset({"topics", "myths", "stance"})
-DEFAULT_C = {"topics": 4.0, "myths": 4.0, "toxicity": 4.0, "stance": 2.0}
+DEFAULT_C = {"topics": 4.0, "myths": 4.0, "toxicity": 4.0, "stance": 2.0, "relevance": 16.0}
 DEFAULT_THRESHOLD = 0.5
 FIELDS = ("text", "title", "lang", "relevant", "topics", "myths", "stance", "toxicity", "has_named_entity")
 
@@ -119,6 +123,8 @@ class Row:
             return (self.stance,)
         if task == "toxicity":
             return () if self.toxicity == "none" else (self.toxicity,)
+        if task == "relevance":
+            return ("relevant",) if self.relevant else ()
         raise KeyError(task)
 
 
@@ -839,7 +845,7 @@ class _System:
 
 
 def _pick_thresholds(rows: Sequence[Row], oof: np.ndarray) -> dict[str, float]:
-    """Per head of topics, myths and toxicity, the threshold that maximises the out-of-fold F1
+    """Per head of topics, myths, toxicity and relevance, the threshold that maximises the out-of-fold F1
     of the classifier alone, smoothed over neighbouring grid points (small data).
 
     The classifier alone, not "lexicon or classifier": the lexicons were written from part of
@@ -849,7 +855,7 @@ def _pick_thresholds(rows: Sequence[Row], oof: np.ndarray) -> dict[str, float]:
     """
     thresholds: dict[str, float] = {}
     named = np.array([r.has_named_entity for r in rows])
-    for task in ("topics", "myths", "toxicity"):
+    for task in ("topics", "myths", "toxicity", "relevance"):
         for label in TASKS[task]:
             head = f"{task}:{label}"
             mask, gold = _targets(rows, head)

@@ -18,6 +18,14 @@ lexicon ``data/lexicons/relevance.yaml``:
 Links count for their words too: a post that is only a link to ".../peines-alternatives-bilan"
 is about the reform.
 
+Many posts about the reform carry none of these words: replies in a thread under a reform
+article ("Copier-coller de Paris, on importe leurs lois", «واش اللي عندو سابقة يدخل فيها؟»).
+When the file's ``settings.classifier.train_file`` names the shared classifier's training file
+(``enrichers/classifier.py``), a post with no reform evidence **and no noise or foreign-country
+term** is relevant when its probability of being so reaches the threshold chosen for it by
+cross-validation. The words still decide everything they see: the classifier never turns a
+noise or foreign-country decision around.
+
 This module also holds the small helpers the other rule-based enrichers share (the post's
 text, normalised once, and typed access to a lexicon's ``settings``).
 """
@@ -29,6 +37,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from enrichers import classifier as clf
 from enrichers.base import Enricher, Labels
 from enrichers.lexicon import Lexicon, load_lexicon, normalize
 from sada.errors import DataFileError
@@ -40,6 +49,7 @@ DEFAULT_PATH = LEXICON_DIR / "relevance.yaml"
 
 LABELS = ("anchor", "anchor_soft", "context", "law_number", "law_word", "noise", "foreign",
           "foreign_subject", "morocco")
+NO_EVIDENCE = "no reform evidence"
 _LINK = re.compile(r"(?:https?://|www\.)(\S+)")
 
 
@@ -125,13 +135,15 @@ class RelevanceEnricher(Enricher):
     """Sets ``relevant`` (TAXONOMY.md): about the reform, or keyword noise."""
 
     name: ClassVar[str] = "relevance"
-    version: ClassVar[str] = "1.0.0"
+    version: ClassVar[str] = "1.1.0"
     # ``source`` (a Moroccan outlet) can decide a post that names another country; the URL is
     # not read, so that viral copies from one source still share the pipeline's cache entry.
     reads: ClassVar[frozenset[str]] = frozenset({"text", "title", "lang", "source"})
     sets: ClassVar[frozenset[str]] = frozenset({"relevant"})
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, classifier: Any = "settings") -> None:
+        """``classifier``: the shared classifier to use, None for the words alone, or
+        ``"settings"`` (the default) for the one ``settings.classifier`` names."""
         self.lexicon = load_lexicon(path or DEFAULT_PATH, allowed_labels=LABELS)
         require_labels(self.lexicon, ("anchor", "noise", "foreign", "morocco"))
         s = SettingsReader(self.lexicon)
@@ -142,16 +154,31 @@ class RelevanceEnricher(Enricher):
         self.subject_window = s.number("subject_window", 12, low=0)
         self.domains = tuple(d.lower() for d in s.strings("moroccan_domains", (".ma",)))
         self.moroccan_langs = frozenset(s.strings("moroccan_langs", ("ary",)))
+        self.classifier = clf.from_settings(s, "relevance") if classifier == "settings" else classifier
 
     def label(self, mention: Mention) -> Labels:
+        return self.label_many([mention])[0]
+
+    def label_many(self, mentions: list[Mention]) -> list[Labels]:
+        decided = [self._by_words(m) for m in mentions]
+        unsure = [i for i, (_, _, why) in enumerate(decided) if why == NO_EVIDENCE]
+        if unsure and self.classifier is not None:
+            threshold = self.classifier.threshold("relevance:relevant")
+            probs = self.classifier.scores([clf.mention_doc(mentions[i]) for i in unsure], "relevance")
+            for i, p in zip(unsure, probs, strict=True):
+                if p.get("relevant", 0.0) >= threshold:
+                    decided[i] = (True, round(min(0.95, p["relevant"]), 3), "classifier")
+        return [Labels({"relevant": relevant}, confidence=confidence, extra={"relevance": why})
+                for relevant, confidence, why in decided]
+
+    def _by_words(self, mention: Mention) -> tuple[bool, float, str]:
         norm = normalized_text(mention)
         links = _LINK.findall(mention.text)
         if links:
             norm = norm + normalize(" ".join(re.sub(r"[\W_]+", " ", link) for link in links))
         # Normalised only when a country is named (to see whether it starts the text or title).
         heads = (normalize(part) for part in (mention.text, mention.title) if part)
-        relevant, confidence, why = self.decide(norm, mention.lang, mention.source, heads)
-        return Labels({"relevant": relevant}, confidence=confidence, extra={"relevance": why})
+        return self.decide(norm, mention.lang, mention.source, heads)
 
     def decide(self, norm: str, lang: str | None = None, source: str | None = None,
                heads: Iterable[str] = ()) -> tuple[bool, float, str]:
@@ -168,7 +195,7 @@ class RelevanceEnricher(Enricher):
         if not noise:
             score += w["anchor_soft"] * c.get("anchor_soft", 0) + w["context"] * c.get("context", 0)
         if score < self.min_score or score == 0:
-            return False, (0.9 if noise else 0.75), ("noise" if noise else "no reform evidence")
+            return False, (0.9 if noise else 0.75), ("noise" if noise else NO_EVIDENCE)
         moroccan_text = bool(c.get("morocco", 0) or law)
         if not moroccan_text and (
             c.get("foreign_subject", 0) or (c.get("foreign", 0) and self._subject(norm, heads))

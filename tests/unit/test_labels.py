@@ -11,6 +11,7 @@ from typing import ClassVar
 
 import pytest
 
+from enrichers import classifier as clf
 from enrichers.base import Enricher, Labels, Pipeline
 from enrichers.language import LanguageEnricher
 from enrichers.myths import MythEnricher
@@ -110,6 +111,35 @@ def test_another_country_needs_a_moroccan_anchor(relevance):
     # Darija is a Moroccan anchor by itself.
     darija = "حتى فرانسا عندها العقوبات البديلة، ولكن حنا غادي نشوفو واش غادي تنجح"
     assert relevance.label(post(darija, lang="ary")).values["relevant"] is True
+
+
+def test_a_reply_without_reform_words_is_relevant_when_the_classifier_says_so(relevance):
+    # Replies under a reform article rarely repeat its words.
+    reply = "Copier-coller de Paris, même la police d'écriture. On importe leurs lois et leurs problèmes avec."
+    labels = relevance.label(post(reply, lang="fr"))
+    assert labels.values == {"relevant": True}
+    assert labels.extra == {"relevance": "classifier"}
+    assert relevance.classifier.scores([clf.mention_doc(post(reply, lang="fr"))], "relevance")[0]["relevant"] >= \
+        relevance.classifier.threshold("relevance:relevant")
+    # The words alone would not have said so.
+    assert RelevanceEnricher(classifier=None).label(post(reply, lang="fr")).values == {"relevant": False}
+    # Everyday chatter stays out.
+    assert relevance.label(post("Quelqu'un connaît un bon garagiste à Rabat ? Ma voiture fait un bruit bizarre.",
+                                lang="fr")).values == {"relevant": False}
+
+
+def test_the_classifier_never_overturns_noise_or_another_country(relevance, monkeypatch):
+    class Sure(clf.Thresholds):
+        def scores(self, docs, task):
+            return [{"relevant": 0.99} for _ in docs]
+
+    monkeypatch.setattr(relevance, "classifier", Sure({"relevance:relevant": 0.5}))
+    jewellery = relevance.label(post("Bracelet en or 18 carats, prix en promo ce week-end", lang="fr"))
+    assert jewellery.values == {"relevant": False} and jewellery.extra == {"relevance": "noise"}
+    saudi = relevance.label(post("السعودية توسع العمل بالعقوبات البديلة في المخالفات البسيطة", lang="ar"))
+    assert saudi.values == {"relevant": False}
+    # (a post with neither reform words nor noise is left to it)
+    assert relevance.label(post("Bonne journée à tous", lang="fr")).extra == {"relevance": "classifier"}
 
 
 def test_law_number_needs_a_law_word(relevance):
@@ -401,8 +431,9 @@ def test_enrichers_chain_in_a_pipeline():
     assert out.relevant is True and "mass_release" in out.myths
     assert out.stance == "oppose" and out.toxicity == "none"
     # 1.1: topics, myths, toxicity and stance combine their lexicon with the shared classifier;
-    # myths 1.2: the classifier may veto a lexicon hit.
-    expected = {"relevant": "1.0.0", "topics": "1.1.0", "myths": "1.2.0", "stance": "1.1.0", "toxicity": "1.1.0"}
+    # myths 1.2: the classifier may veto a lexicon hit; relevance 1.1: the classifier may find
+    # a post without reform words relevant.
+    expected = {"relevant": "1.1.0", "topics": "1.1.0", "myths": "1.2.0", "stance": "1.1.0", "toxicity": "1.1.0"}
     for field, version in expected.items():
         assert out.provenance[field].version == version
         assert 0.0 <= out.provenance[field].confidence <= 1.0

@@ -801,17 +801,21 @@ def _smoothed_best(values: dict[float, float]) -> float:
 
 
 class _System:
-    """The four enrichers that use the classifier, run on training rows as the pipeline runs
-    them (gold relevance, language and named-entity flag stand for the earlier enrichers)."""
+    """The five enrichers that use the classifier, run on training rows as the pipeline runs
+    them (gold language and named-entity flag stand for the earlier enrichers; relevance is
+    measured on its own, and the others get the gold relevance, so that each figure is that
+    enricher's)."""
 
     def __init__(self) -> None:
         from enrichers.myths import MythEnricher
+        from enrichers.relevance import RelevanceEnricher
         from enrichers.stance import StanceEnricher
         from enrichers.topics import TopicEnricher
         from enrichers.toxicity import ToxicityEnricher
 
-        self.enrichers = {"topics": TopicEnricher(classifier=None), "myths": MythEnricher(classifier=None),
-                          "toxicity": ToxicityEnricher(classifier=None), "stance": StanceEnricher(classifier=None)}
+        self.enrichers = {"relevance": RelevanceEnricher(classifier=None), "topics": TopicEnricher(classifier=None),
+                          "myths": MythEnricher(classifier=None), "toxicity": ToxicityEnricher(classifier=None),
+                          "stance": StanceEnricher(classifier=None)}
 
     @staticmethod
     def mentions(rows: Sequence[Row]) -> list[Any]:
@@ -834,6 +838,8 @@ class _System:
         for enricher in self.enrichers.values():
             enricher.classifier = scorer
         out: dict[str, list] = dict(fixed or {})
+        if "relevance" not in out and only in (None, "relevance"):
+            out["relevance"] = [lab.values["relevant"] for lab in self.enrichers["relevance"].label_many(mentions)]
         for task in ("topics", "myths", "toxicity"):
             if task not in out and only in (None, task):
                 out[task] = [lab.values[task] for lab in self.enrichers[task].label_many(mentions)]
@@ -870,9 +876,13 @@ def _pick_thresholds(rows: Sequence[Row], oof: np.ndarray) -> dict[str, float]:
 
 def _report(rows: Sequence[Row], pred: Mapping[str, list]) -> dict[str, Any]:
     """The figures `sada evaluate` prints, for the tasks the classifier serves."""
-    from sada.offline import _multi, _single
+    from sada.offline import _multi, _prf, _single
 
+    gold, got = [r.relevant for r in rows], pred["relevance"]
     return {
+        "relevance": _prf(sum(g and p for g, p in zip(gold, got, strict=True)),
+                          sum(p and not g for g, p in zip(gold, got, strict=True)),
+                          sum(g and not p for g, p in zip(gold, got, strict=True))),
         "topics": _multi([set(r.topics) for r in rows], [set(p) for p in pred["topics"]], TOPICS),
         "myths": _multi([set(r.myths) for r in rows], [set(p) for p in pred["myths"]], MYTHS),
         "stance": _single([r.stance for r in rows], pred["stance"], STANCES),
@@ -921,7 +931,8 @@ def _print(result: Mapping[str, Any], out: Any) -> None:
         title = "lexicon alone (tuned on part of these rows: optimistic)" if name == "lexicon_only" else \
             "lexicon + classifier, nested cross-validation"
         w(f"\n== {title}\n")
-        w(f"topics micro-F1 {r['topics']['micro']['f1']:.3f}   myths macro-F1 {r['myths']['macro_f1']:.3f}   "
+        w(f"relevance F1 {r['relevance']['f1']:.3f}   "
+          f"topics micro-F1 {r['topics']['micro']['f1']:.3f}   myths macro-F1 {r['myths']['macro_f1']:.3f}   "
           f"stance accuracy {r['stance']['accuracy']:.3f}   toxicity macro-F1 {r['toxicity']['macro_f1']:.3f}\n")
         for block in ("topics", "myths", "stance", "toxicity"):
             w(f"  {block}: {'label':26} {'P':>6} {'R':>6} {'F1':>6} {'n':>5}\n")
@@ -962,7 +973,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "rows": result["rows"], "folds": result["folds"], "seed": result["seed"], "C": result["C"],
             "thresholds": result["thresholds"],
             "cv": {task: {"summary": {k: v for k, v in figures.items() if k != "per_label"},
-                          "per_label": figures["per_label"]} for task, figures in result["cv"].items()},
+                          "per_label": figures.get("per_label", {})} for task, figures in result["cv"].items()},
         }
         path = args.train_file.with_name(PARAMS_NAME)
         path.write_text(json.dumps(params, ensure_ascii=False, indent=1, sort_keys=False) + "\n", encoding="utf-8")

@@ -218,8 +218,8 @@ def _skeleton_key(word: str) -> str:
     return skeleton(arabizi_fold(word))
 
 
-def _term_skeleton(term: str) -> str:
-    return "".join(_skeleton_key(w) for w in MODES["norm"].words(term.rstrip("*")))
+def _term_skeletons(term: str) -> list[str]:
+    return [_skeleton_key(w) for w in MODES["norm"].words(term.rstrip("*"))]
 
 
 def _concept_azfold_variants(token: Token, view: TextView) -> tuple[str, ...]:
@@ -311,11 +311,12 @@ def load_concepts(path: str | Path = DEFAULT_CONCEPTS) -> ConceptLexicon:
         for group, items in terms.items():
             for n, term in enumerate(r.strings(items, f"{where}.terms.{group}")):
                 mode = CONCEPT_GROUP_MODES.get(str(group), "norm")
-                if mode == "skel" and (len(_term_skeleton(term)) < 3 or not all(
-                        _skeleton_key(w) for w in MODES["norm"].words(term.rstrip("*")))):
-                    # too few consonants to compare on them (or a word of vowels only, "a"):
-                    # letter for letter
-                    mode = "azfold"
+                if mode == "skel":
+                    skeletons = _term_skeletons(term)
+                    if len("".join(skeletons)) < 3 or not all(skeletons):
+                        # too few consonants to compare on them (or a word of vowels only, "a"):
+                        # letter for letter
+                        mode = "azfold"
                 try:
                     concepts.add(str(ident), term, mode)
                 except ValueError as exc:

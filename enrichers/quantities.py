@@ -43,6 +43,7 @@ other laws and decrees ("la loi 09-08", «المرسوم 2.26.450»: ``l:09.08``
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable
 
@@ -186,15 +187,22 @@ def _put(form: str, value: float, kind: str, flags: int = 0) -> None:
         _NUM_WORDS.setdefault(key, (value, kind, flags))
 
 
+# The proclitics a figure takes: «وعشرين», «بخمسين», «فعشرة د الأيام», «لستة»
+_PROCLITICS = "وبفل"
+
+
 def _put_arabic(form: str, value: float, kind: str, flags: int = 0) -> None:
-    """The form, and with the proclitics a figure takes: «وعشرين», «بخمسين», «لستة»."""
+    """The form, and with the proclitics a figure takes (after «و» it continues a number)."""
     _put(form, value, kind, flags)
     key = _norm(form)
     if is_arabic(key):
-        _put("و" + key, value, kind, flags | _CONJ)
-        _put("ب" + key, value, kind, flags)
-        _put("ف" + key, value, kind, flags)  # «فعشرة د الأيام»
-        _put("ل" + key, value, kind, flags)
+        for p in _PROCLITICS:
+            _put(p + key, value, kind, flags | (_CONJ if p == "و" else 0))
+
+
+def _with_proclitics(words: dict[str, str]) -> None:
+    """Adds each Arabic word with the proclitics a figure takes («بعامين», «فشهر»)."""
+    words.update({p + w: v for w, v in list(words.items()) if is_arabic(w) for p in _PROCLITICS})
 
 
 def _build_number_words() -> None:
@@ -297,7 +305,8 @@ _MID_MONTH = _normal_set("mi", "mid", "منتصف", "أواسط", "mediados")
 _END_MONTH = _normal_set("fin", "end", "متم", "نهاية", "آخر", "أواخر", "akhir", "akher", "lakhar", "finales")
 _MONTH_FILLERS = _normal_set("de", "du", "d", "of", "the", "mois", "month", "شهر", "chhar", "ديال", "dyal", "dial",
                              "من", "lchhar")
-_MONTH_DAYS = {1: 31, 2: 28, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+# a month's last day, in a common year: the dates read carry no year
+_MONTH_DAYS = {m: calendar.monthrange(2025, m)[1] for m in range(1, 13)}
 # New Year's Day: «راس العام», «رأس السنة», "ras l3am", "nouvel an", "jour de l'an", "New Year's Day"
 _NEW_YEAR = {(_norm(a), _norm(b)) for a, b in (("راس", "العام"), ("رأس", "السنة"), ("ras", "l3am"), ("rass", "l3am"),
                                                ("nouvel", "an"), ("año", "nuevo"))}
@@ -328,19 +337,19 @@ _DUALS = {**{_norm(w): "y:2" for w in ("سنتين", "عامين", "3amayn", "3a
           **{_norm(w): "mo:2" for w in ("شهرين", "chahrayn", "chhrin", "chahrin")},
           **{_norm(w): "dd:14" for w in ("أسبوعين", "سيمانتين", "simantin")},
           **{_norm(w): "mo:6" for w in ("semestre", "semester", "semestres", "semesters")}}
-_DUALS.update({p + w: key for w, key in list(_DUALS.items()) if is_arabic(w) for p in "بلفو"})  # «بعامين»
+_with_proclitics(_DUALS)
 _FINE_WORDS = _normal_set("amende", "amendes")  # "90 jours-amende": days of the day-fine
 # "half a year", "demi-année", «نص عام», «نصف سنة», "nos 3am": six months
 _HALF = _normal_set("half", "demi", "نص", "نصف", "medio")
 # "and a half" after a year, a month or a scale: «عام ونص», "3am w nss", "un mois et demi",
 # "a year and a half", «مليون ونص», "deux millions et demi", "dos millones y medio"
 _AND_HALF = _normal_set("ونص", "ونصف", "wnss", "wnos")
-_HALF_AFTER = {**{w: _normal_set("نص", "نصف", "nss", "nos", "ness", "nos", "nass") for w in _normal_set("w", "و")},
+_HALF_AFTER = {**{w: _normal_set("نص", "نصف", "nss", "nos", "ness", "nass") for w in _normal_set("w", "و")},
                _norm("et"): _normal_set("demi", "demie"), _norm("y"): _normal_set("medio", "media")}
 # a year or a month alone before "and a half": «بعام ونص», "3am w nos", «شهر ونصف», "un an et demi"
 _HALF_UNITS = {**{w: "y" for w in _normal_set("an", "année", "year", "سنة", "عام", "3am", "sna", "año")},
                **{w: "mo" for w in _normal_set("mois", "month", "شهر", "chhar", "mes")}}
-_HALF_UNITS.update({p + w: u for w, u in list(_HALF_UNITS.items()) if is_arabic(w) for p in "بلفو"})
+_with_proclitics(_HALF_UNITS)
 # Arabizi "half" is also French "nos", "nous": only before a Darija year word
 _HALF_ARABIZI = _normal_set("nos", "nss", "nous")
 _ARABIZI_YEAR = _normal_set("3am", "l3am", "sna")

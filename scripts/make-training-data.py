@@ -16,7 +16,12 @@ Sources, in this order (a missing optional file is skipped with a note):
 * ``tests/data/labelled/train5_myths.jsonl`` — the eight myths said in as many ways as its author
   could find: idioms, sarcasm, anecdotes, allusions without the usual keywords (TRAIN5_MYTHS.md);
 * ``tests/data/labelled/dev3.jsonl`` — a week-like sample by another author, first used unseen to
-  measure and study the errors, then added (DEV3.md).
+  measure and study the errors, then added (DEV3.md);
+* ``tests/data/labelled/{dev4,dev5,train6_myths,train6_topics,train6_clusters,train7_clusters}.jsonl``
+  — six more authors, kept unseen for two rounds of error study, then added once two newer
+  authors' weeks (dev6, dev7, still unseen) showed that training on them helps (labelled README);
+* ``tests/data/labelled/train8_{x,y,z}.jsonl`` — three week-like training files by three more
+  authors (TRAIN8_*.md), added on the same evidence.
 
 ``tests/data/labelled/validation.jsonl`` and ``validation2.jsonl`` are the held-out evaluation
 sets: they are never read.
@@ -57,7 +62,10 @@ SOURCES = [(LABELLED / "dev.jsonl", True), (LABELLED / "train2.jsonl", False),
            (LABELLED / "train3_topics.jsonl", False), (LABELLED / "train4_threads.jsonl", False),
            (LABELLED / "train4_longform.jsonl", False), (LABELLED / "train4_darija.jsonl", False),
            (LABELLED / "train4_clusters.jsonl", False), (LABELLED / "train5_myths.jsonl", False),
-           (LABELLED / "dev3.jsonl", False)]
+           (LABELLED / "dev3.jsonl", False), (LABELLED / "dev4.jsonl", False), (LABELLED / "dev5.jsonl", False),
+           (LABELLED / "train6_myths.jsonl", False), (LABELLED / "train6_topics.jsonl", False),
+           (LABELLED / "train6_clusters.jsonl", False), (LABELLED / "train7_clusters.jsonl", False), (LABELLED / "train8_x.jsonl", False),
+           (LABELLED / "train8_y.jsonl", False), (LABELLED / "train8_z.jsonl", False)]
 OUTPUT = REPO / "data" / "training" / "labels.jsonl"
 NAMED = ("PER", "ORG")
 

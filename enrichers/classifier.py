@@ -34,8 +34,10 @@ What it is:
   --write``, which also prints nested cross-validated figures); it records the training
   file's digest, and a mismatch is logged.
 
-It is trained once per process, when the first enricher is built (about a second), and shared
-by every enricher that names the same training file. Scoring is batched: a word's character
+It is trained once per process, when the first enricher is built, and shared by every enricher
+that names the same training file. Training on the 6 359 rows takes about half a minute, so the
+trained model is stored (``ModelCache``: keyed by everything training reads) and the next process
+with the same data and code loads it in a few seconds. Scoring is batched: a word's character
 n-grams are looked up once and cached, a batch is one sparse matrix product for all heads,
 the probabilities of the last posts are kept so the four enrichers that run one after the
 other on a batch featurize each post once, and the lexicon hits are counted once for the
@@ -49,6 +51,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import threading
 from array import array
@@ -293,6 +296,20 @@ class _Vectorizer:
         self.concept_vocab, self.concept_idf = self._vocab(concept_df, n)
         self._word_cache: dict[str, array] = {}
 
+    @classmethod
+    def from_parts(cls, vocabs: Sequence[Sequence[str]], idfs: Sequence[np.ndarray]) -> _Vectorizer:
+        """The vectorizer of ``parts()`` (a stored model): no document is read again."""
+        self = cls.__new__(cls)
+        (self.char_vocab, self.word_vocab, self.concept_vocab) = ({g: i for i, g in enumerate(v)} for v in vocabs)
+        self.char_idf, self.word_idf, self.concept_idf = (np.asarray(x, dtype=np.float64) for x in idfs)
+        self._word_cache = {}
+        return self
+
+    def parts(self) -> tuple[list[list[str]], list[np.ndarray]]:
+        """The vocabularies (in id order) and idf weights of the three blocks."""
+        vocabs = [sorted(v, key=v.__getitem__) for v in (self.char_vocab, self.word_vocab, self.concept_vocab)]
+        return vocabs, [self.char_idf, self.word_idf, self.concept_idf]
+
     @property
     def width(self) -> int:
         return len(self.char_idf) + len(self.word_idf) + len(self.concept_idf)
@@ -493,6 +510,15 @@ class TextClassifier(Thresholds):
         self._cache: OrderedDict[Doc, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
+    @property
+    def coef(self) -> np.ndarray:
+        """The (features × heads) weights, blocks in the order ``train`` stacks them."""
+        return np.vstack([self._coef_char, self._coef_word, self._coef_concept, self._coef_lex])
+
+    @property
+    def intercept(self) -> np.ndarray:
+        return self._intercept
+
     def probabilities(self, docs: Sequence[Doc]) -> np.ndarray:
         """An (n posts × heads) array of probabilities; one matrix product for the whole batch."""
         out = np.empty((len(docs), len(self.heads)))
@@ -626,11 +652,103 @@ def shared_classifier(train_file: str | Path | None = None) -> TextClassifier | 
         model = _SHARED.get(key)
         if model is None:
             params = load_params(path)
-            model = train(load_rows(path), c=params.get("C"), thresholds=params.get("thresholds"), params=params,
-                          lexicons=default_lexicons())
+            lexicons = default_lexicons()
+            stored = ModelCache.default()
+            cache_key = stored.key(path, params.get("C")) if stored else ""
+            model = stored.load(cache_key, lexicons, params) if stored else None
+            if model is None:
+                model = train(load_rows(path), c=params.get("C"), thresholds=params.get("thresholds"), params=params,
+                              lexicons=lexicons)
+                if stored:
+                    stored.save(cache_key, model)
             _SHARED.clear()  # a retrained file replaces the previous model
             _SHARED[key] = model
         return model
+
+
+class ModelCache:
+    """Trained models on disk, so that a consumer restarts in seconds instead of retraining.
+
+    Training is deterministic, so a stored model is exactly the one training would give; it is
+    found by a key over everything training reads: the training file, the lexicons and concepts
+    (their hits are features), C, the code of ``enrichers/`` (featurisation) and the versions of
+    scikit-learn and NumPy. Anything else changed means another key, and a new training.
+    The directory is ``SADA_MODEL_CACHE``, or ``<Settings.home>/cache/classifier``;
+    ``SADA_MODEL_CACHE=off`` trains every time. A damaged file is reported and replaced.
+    """
+
+    FORMAT = "1"
+    KEEP = 4  # models kept: the newest few, for switching between versions of the data
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    @classmethod
+    def default(cls) -> ModelCache | None:
+        value = os.environ.get("SADA_MODEL_CACHE", "")
+        if value.lower() == "off":
+            return None
+        if value:
+            return cls(Path(value))
+        from sada.settings import get_settings
+        return cls(get_settings().home / "cache" / "classifier")
+
+    def key(self, train_file: Path, c: Mapping[str, float] | None) -> str:
+        digest = hashlib.sha256(f"format {self.FORMAT}\n".encode())
+        digest.update(file_digest(train_file).encode())
+        digest.update(lexicons_digest().encode())
+        digest.update(json.dumps({**DEFAULT_C, **(c or {})}, sort_keys=True).encode())
+        for source in sorted(Path(__file__).parent.glob("*.py")):
+            digest.update(source.name.encode())
+            digest.update(source.read_bytes())
+        import sklearn
+        digest.update(f"sklearn {sklearn.__version__} numpy {np.__version__}".encode())
+        return digest.hexdigest()[:32]
+
+    def _path(self, key: str) -> Path:
+        return self.directory / f"{key}.npz"
+
+    def load(self, key: str, lexicons: Sequence[Lexicon], params: Mapping[str, Any]) -> TextClassifier | None:
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                vocabs = [str(z[f"vocab_{b}"]).split("\n") if z[f"vocab_{b}"].size and str(z[f"vocab_{b}"]) else []
+                          for b in _BLOCKS]
+                vectorizer = _Vectorizer.from_parts(vocabs, [z[f"idf_{b}"] for b in _BLOCKS])
+                heads = str(z["heads"]).split("\n") if str(z["heads"]) else []
+                coef, intercept = np.array(z["coef"]), np.array(z["intercept"])
+            lexfeatures = _LexiconFeatures(lexicons)
+            if coef.shape != (vectorizer.width + lexfeatures.width, len(heads)) or intercept.shape != (len(heads),):
+                raise ValueError(f"shape {coef.shape} does not fit the vocabularies and lexicons")
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("stored model %s is unreadable (%s): training again", path, exc)
+            return None
+        path.touch()  # the least recently used are the ones pruned
+        log.info("classifier loaded from %s (%d heads)", path, len(heads))
+        return TextClassifier(vectorizer, lexfeatures, heads, coef, intercept, params.get("thresholds"), params)
+
+    def save(self, key: str, model: TextClassifier) -> None:
+        vocabs, idfs = model.vectorizer.parts()
+        if any("\n" in g for v in vocabs for g in v) or any("\n" in h for h in model.heads):
+            return  # cannot happen with normalised words; never store what would not load back
+        arrays = {f"vocab_{b}": np.array("\n".join(v)) for b, v in zip(_BLOCKS, vocabs, strict=True)}
+        arrays.update({f"idf_{b}": x for b, x in zip(_BLOCKS, idfs, strict=True)})
+        arrays.update(heads=np.array("\n".join(model.heads)), coef=model.coef, intercept=model.intercept)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tmp = self.directory / f".{key}.{os.getpid()}.tmp.npz"
+            np.savez(tmp, **arrays)
+            os.replace(tmp, self._path(key))  # whole or absent, for a process starting meanwhile
+            for old in sorted(self.directory.glob("*.npz"), key=lambda p: p.stat().st_mtime)[:-self.KEEP]:
+                old.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("could not store the trained model in %s (%s): the next start trains again",
+                        self.directory, exc)
+
+
+_BLOCKS = ("char", "word", "concept")
 
 
 def from_settings(settings: Any, task: str) -> TextClassifier | None:

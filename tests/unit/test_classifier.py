@@ -190,6 +190,62 @@ def test_shared_classifier_is_trained_once_and_reads_its_parameters(tmp_path, ca
     assert "another version" in caplog.text
 
 
+def _docs():
+    return [clf.classifier_doc(t) for t in ("zorglub zorglub", "bravo pour la réforme", "comment ça marche ?",
+                                            "frobnitz les gens", "cette loi sur le bracelet", "rien du tout")]
+
+
+def test_a_stored_model_scores_exactly_like_the_trained_one(model, tmp_path):
+    store = clf.ModelCache(tmp_path)
+    store.save("k", model)
+    loaded = store.load("k", model.lexfeatures.lexicons, {"thresholds": {"myths:impunity": 0.5}})
+    assert loaded is not None and loaded.heads == model.heads
+    assert np.array_equal(loaded.probabilities(_docs()), model.probabilities(_docs()))
+    assert loaded.threshold("myths:impunity") == 0.5
+
+
+def test_the_shared_classifier_is_stored_and_restarts_without_training(tmp_path, monkeypatch, caplog):
+    train = _write(tmp_path / "labels.jsonl", CORPUS)
+    store = tmp_path / "cache"
+    monkeypatch.setenv("SADA_MODEL_CACHE", str(store))
+    monkeypatch.setattr(clf, "_SHARED", {})
+    first = clf.shared_classifier(train)
+    assert len(list(store.glob("*.npz"))) == 1
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again although the stored model fits")
+
+    monkeypatch.setattr(clf, "_SHARED", {})  # a new process
+    monkeypatch.setattr(clf, "train", no_training)
+    again = clf.shared_classifier(train)
+    assert again is not first and np.array_equal(again.probabilities(_docs()), first.probabilities(_docs()))
+
+    # A damaged file is reported and replaced by a new training, not trusted.
+    [stored] = store.glob("*.npz")
+    stored.write_bytes(b"not a model")
+    monkeypatch.undo()
+    monkeypatch.setenv("SADA_MODEL_CACHE", str(store))
+    monkeypatch.setattr(clf, "_SHARED", {})
+    with caplog.at_level(logging.WARNING):
+        retrained = clf.shared_classifier(train)
+    assert "unreadable" in caplog.text
+    assert np.array_equal(retrained.probabilities(_docs()), first.probabilities(_docs()))
+    assert clf.ModelCache(store).load(stored.stem, retrained.lexfeatures.lexicons, {}) is not None
+
+
+def test_a_stored_model_is_found_only_for_the_same_data_and_parameters(tmp_path, monkeypatch):
+    train = _write(tmp_path / "labels.jsonl", CORPUS)
+    store = clf.ModelCache(tmp_path / "cache")
+    key = store.key(train, {"myths": 2.0})
+    assert store.key(train, {"myths": 2.0}) == key
+    assert store.key(train, {"myths": 4.0}) != key  # another C
+    with open(train, "a", encoding="utf-8") as out:
+        out.write(json.dumps(_row("zorglub de plus", myths=["impunity"])) + "\n")
+    assert store.key(train, {"myths": 2.0}) != key  # another training file
+    monkeypatch.setenv("SADA_MODEL_CACHE", "off")
+    assert clf.ModelCache.default() is None
+
+
 # --------------------------------------------------------------------------------------------
 # The enrichers combine lexicon and classifier
 # --------------------------------------------------------------------------------------------

@@ -719,12 +719,15 @@ class ModelCache:
                 vectorizer = _Vectorizer.from_parts(vocabs, [z[f"idf_{b}"] for b in _BLOCKS])
                 heads = str(z["heads"]).split("\n") if str(z["heads"]) else []
                 coef, intercept = np.array(z["coef"]), np.array(z["intercept"])
+                words = str(z["words"]).split("\n") if "words" in z.files and str(z["words"]) else []
             lexfeatures = _LexiconFeatures(lexicons)
             if coef.shape != (vectorizer.width + lexfeatures.width, len(heads)) or intercept.shape != (len(heads),):
                 raise ValueError(f"shape {coef.shape} does not fit the vocabularies and lexicons")
         except (OSError, ValueError, KeyError) as exc:
             log.warning("stored model %s is unreadable (%s): training again", path, exc)
             return None
+        for word in words:  # the words training met, as the process that trained has them at hand
+            vectorizer._char_ids(word)
         path.touch()  # the least recently used are the ones pruned
         log.info("classifier loaded from %s (%d heads)", path, len(heads))
         return TextClassifier(vectorizer, lexfeatures, heads, coef, intercept, params.get("thresholds"), params)
@@ -735,7 +738,8 @@ class ModelCache:
             return  # cannot happen with normalised words; never store what would not load back
         arrays = {f"vocab_{b}": np.array("\n".join(v)) for b, v in zip(_BLOCKS, vocabs, strict=True)}
         arrays.update({f"idf_{b}": x for b, x in zip(_BLOCKS, idfs, strict=True)})
-        arrays.update(heads=np.array("\n".join(model.heads)), coef=model.coef, intercept=model.intercept)
+        arrays.update(heads=np.array("\n".join(model.heads)), coef=model.coef, intercept=model.intercept,
+                      words=np.array("\n".join(w for w in model.vectorizer._word_cache if "\n" not in w)))
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             tmp = self.directory / f".{key}.{os.getpid()}.tmp.npz"

@@ -20,8 +20,8 @@ Sources, in this order (a missing optional file is skipped with a note):
 * ``tests/data/labelled/{dev4,dev5,train6_myths,train6_topics,train6_clusters,train7_clusters}.jsonl``
   — six more authors, kept unseen for two rounds of error study, then added once two newer
   authors' weeks (dev6, dev7, still unseen) showed that training on them helps (labelled README);
-* ``tests/data/labelled/train8_{x,y,z}.jsonl`` — three week-like training files by three more
-  authors (TRAIN8_*.md), added on the same evidence.
+* ``tests/data/labelled/train8_{x,y,z}.jsonl`` and ``train9_{a,b,c}.jsonl`` — six week-like
+  training files by six more authors (TRAIN8_*.md, TRAIN9_*.md), added on the same evidence.
 
 ``tests/data/labelled/validation.jsonl`` and ``validation2.jsonl`` are the held-out evaluation
 sets: they are never read.
@@ -65,7 +65,9 @@ SOURCES = [(LABELLED / "dev.jsonl", True), (LABELLED / "train2.jsonl", False),
            (LABELLED / "dev3.jsonl", False), (LABELLED / "dev4.jsonl", False), (LABELLED / "dev5.jsonl", False),
            (LABELLED / "train6_myths.jsonl", False), (LABELLED / "train6_topics.jsonl", False),
            (LABELLED / "train6_clusters.jsonl", False), (LABELLED / "train7_clusters.jsonl", False), (LABELLED / "train8_x.jsonl", False),
-           (LABELLED / "train8_y.jsonl", False), (LABELLED / "train8_z.jsonl", False)]
+           (LABELLED / "train8_y.jsonl", False), (LABELLED / "train8_z.jsonl", False),
+           (LABELLED / "train9_a.jsonl", False), (LABELLED / "train9_b.jsonl", False),
+           (LABELLED / "train9_c.jsonl", False)]
 OUTPUT = REPO / "data" / "training" / "labels.jsonl"
 NAMED = ("PER", "ORG")
 

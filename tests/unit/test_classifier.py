@@ -202,6 +202,8 @@ def test_a_stored_model_scores_exactly_like_the_trained_one(model, tmp_path):
     assert loaded is not None and loaded.heads == model.heads
     assert np.array_equal(loaded.probabilities(_docs()), model.probabilities(_docs()))
     assert loaded.threshold("myths:impunity") == 0.5
+    # the words training met come back looked up, as in the process that trained (speed)
+    assert set(model.vectorizer._word_cache) <= set(loaded.vectorizer._word_cache)
 
 
 def test_the_shared_classifier_is_stored_and_restarts_without_training(tmp_path, monkeypatch, caplog):

@@ -61,6 +61,9 @@ class StanceEnricher(Enricher):
         self.weak_weight = s.number("weak_weight", 0.5, low=0.0)
         self.tie = s.choice("tie", "neutral", STANCES)
         self.myth_support_margin = s.number("myth_support_margin", 2, low=0)
+        self.unsure = s.number("classifier.unsure", 0.0, low=0.0, high=1.0) \
+            if isinstance(s.data.get("classifier"), dict) else 0.0
+        self.lean = s.number("lean", 2, low=1)
         self.news_kinds = frozenset(s.ids("news_kinds", [k.value for k in Kind], ("article",)))
         self.default = s.choice("default", "oppose", STANCES)
         self.classifier = clf.from_settings(s, "stance") if classifier == "settings" else classifier
@@ -106,6 +109,11 @@ class StanceEnricher(Enricher):
             return "question", _conf(0.6, c["verify"])
         if probs:
             best = max(probs, key=lambda k: (probs[k], -STANCES.index(k)))
+            lean = support + c.get("correction", 0) - oppose
+            # An unsure classifier (no stance reaches classifier.unsure) defers to words that
+            # clearly take a side, when no myth is involved ("Second chances matter…").
+            if probs[best] < self.unsure and not myths and abs(lean) >= self.lean:
+                return ("support" if lean > 0 else "oppose"), 0.5
             return best, round(min(0.95, probs[best] / (sum(probs.values()) or 1.0)), 3)
         if myths:
             if correction >= 1 and correction + support > oppose:

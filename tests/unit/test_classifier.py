@@ -353,3 +353,14 @@ def test_grouped_folds_keep_copies_together_and_are_deterministic(rows):
     assert set(folds) == set(range(5))
     group = clf.groups(data)
     assert group[-1] == group[-2] and len(set(group)) < len(data)
+
+
+def test_an_unsure_stance_classifier_defers_to_words_that_clearly_take_a_side(model):
+    stance = StanceEnricher(classifier=model)
+    norm = normalize("Second chances matter. Alternative sentences make sense.")
+    unsure = {"support": 0.23, "oppose": 0.27, "neutral": 0.11, "question": 0.0}
+    assert stance.unsure > 0.27
+    assert stance.decide(norm, [], probs=unsure)[0] == "support"
+    # a confident classifier keeps the last word, and so does an unsure one when a myth is named
+    assert stance.decide(norm, [], probs={**unsure, "oppose": 0.8})[0] == "oppose"
+    assert stance.decide(norm, ["victims_forgotten"], probs=unsure)[0] == "oppose"

@@ -105,15 +105,15 @@ class StanceEnricher(Enricher):
         c = clf.lexicon_counts(self.lexicon, norm)
         support, oppose = c.get("support", 0), c.get("oppose", 0)
         correction = c.get("correction", 0) + self.weak_weight * c.get("correction_weak", 0)
+        pro = support + c.get("correction", 0)
         if c.get("verify", 0) and (asks or c.get("ask", 0)):
             return "question", _conf(0.6, c["verify"])
         if probs:
             best = max(probs, key=lambda k: (probs[k], -STANCES.index(k)))
-            lean = support + c.get("correction", 0) - oppose
             # An unsure classifier (no stance reaches classifier.unsure) defers to words that
             # clearly take a side, when no myth is involved ("Second chances matter…").
-            if probs[best] < self.unsure and not myths and abs(lean) >= self.lean:
-                return ("support" if lean > 0 else "oppose"), 0.5
+            if probs[best] < self.unsure and not myths and abs(pro - oppose) >= self.lean:
+                return ("support" if pro > oppose else "oppose"), 0.5
             return best, round(min(0.95, probs[best] / (sum(probs.values()) or 1.0)), 3)
         if myths:
             if correction >= 1 and correction + support > oppose:
@@ -122,7 +122,6 @@ class StanceEnricher(Enricher):
                 return "support", 0.55
             return "oppose", _conf(0.55, len(myths) + oppose)
         # Without a myth, facts and negations ("n'est pas", 1 077...) are plain information.
-        pro = support + c.get("correction", 0)
         question = (asks and c.get("question", 0) > 0) or c.get("ask", 0) > 0
         if question and pro - oppose <= 1 and oppose - pro <= 1:
             return "question", _conf(0.55, c.get("question", 0) + c.get("ask", 0))

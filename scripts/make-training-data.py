@@ -57,17 +57,10 @@ sys.path.insert(0, str(REPO))
 from sada.model import LANGS, MYTHS, STANCES, TOPICS, TOXICITY  # noqa: E402
 
 LABELLED = REPO / "tests" / "data" / "labelled"
-SOURCES = [(LABELLED / "dev.jsonl", True), (LABELLED / "train2.jsonl", False),
-           (LABELLED / "train3_myths.jsonl", False), (LABELLED / "train3_toxicity.jsonl", False),
-           (LABELLED / "train3_topics.jsonl", False), (LABELLED / "train4_threads.jsonl", False),
-           (LABELLED / "train4_longform.jsonl", False), (LABELLED / "train4_darija.jsonl", False),
-           (LABELLED / "train4_clusters.jsonl", False), (LABELLED / "train5_myths.jsonl", False),
-           (LABELLED / "dev3.jsonl", False), (LABELLED / "dev4.jsonl", False), (LABELLED / "dev5.jsonl", False),
-           (LABELLED / "train6_myths.jsonl", False), (LABELLED / "train6_topics.jsonl", False),
-           (LABELLED / "train6_clusters.jsonl", False), (LABELLED / "train7_clusters.jsonl", False), (LABELLED / "train8_x.jsonl", False),
-           (LABELLED / "train8_y.jsonl", False), (LABELLED / "train8_z.jsonl", False),
-           (LABELLED / "train9_a.jsonl", False), (LABELLED / "train9_b.jsonl", False),
-           (LABELLED / "train9_c.jsonl", False)]
+SOURCES = [(LABELLED / "dev.jsonl", True)] + [(LABELLED / f"{name}.jsonl", False) for name in (
+    "train2", "train3_myths", "train3_toxicity", "train3_topics", "train4_threads", "train4_longform",
+    "train4_darija", "train4_clusters", "train5_myths", "dev3", "dev4", "dev5", "train6_myths", "train6_topics",
+    "train6_clusters", "train7_clusters", "train8_x", "train8_y", "train8_z", "train9_a", "train9_b", "train9_c")]
 OUTPUT = REPO / "data" / "training" / "labels.jsonl"
 NAMED = ("PER", "ORG")
 

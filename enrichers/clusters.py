@@ -21,6 +21,10 @@ How a post is compared
       1st", "nhar 1/3") and durations ("six semaines", "42 yom"). "un", «واحد», "deux fois",
       "mille fois" are not figures; years, the law's number and article numbers weigh little;
     * the **entities** of the gazetteer (``data/gazetteer.yaml``): institutions, people, places;
+    * the **myths** the post was labelled with (``myth_weight``, a little less than a concept):
+      the myth classifier reads each language, so a version of a rumor in another language,
+      worded with notions the concept lexicon lacks, still shares its myth. Too weak alone to
+      join two posts; never used to find candidates;
 
     plus its **content words** (without stop words, forward formulas such as
     "partagez"/«انشروا»/"pls share", hashtags, numbers), compared on their consonants after
@@ -254,11 +258,12 @@ _SETTINGS: dict[str, tuple[type, float, float | None]] = {
     "max_candidates": (int, 1, 1000),
     "posting_limit": (int, 1, 10_000),
     "specificity_clusters": (float, 0.1, None),
+    "myth_weight": (float, 0.0, 5.0),
 }
 DEFAULT_SETTINGS: dict[str, Any] = {
     "threshold": 0.55, "idle_days": 30, "singleton_idle_days": 14, "max_clusters": 50_000,
     "max_members": 300_000, "max_exemplars": 6, "max_candidates": 8, "posting_limit": 64,
-    "specificity_clusters": 8.0,
+    "specificity_clusters": 8.0, "myth_weight": 0.0,
 }
 
 
@@ -424,6 +429,9 @@ W_PLACE = 1.5  # a Moroccan city, a person, a foreign body of the gazetteer
 W_INSTITUTION = 0.6  # the reform's institutions are named everywhere
 # The keys of specific figures: two posts giving different ones state different claims.
 _FIGURE_PREFIXES = ("n:", "p:")
+# The myths the classifier found in the post (TAXONOMY.md ids): versions of one rumor in other
+# languages share few words, but they name the same myth.
+MYTH_PREFIX = "m:"
 
 
 _EMPTY: frozenset[str] = frozenset()
@@ -446,8 +454,13 @@ class Signature:
                                  if k.startswith(_FIGURE_PREFIXES) and w >= 1.0) or _EMPTY
         # What the clusterer's inverted index knows the post by: its features that are not
         # generic, and its dozen longest words (the longest are the rarest).
-        self.index_keys = tuple([k for k, w in self.features.items() if w >= 0.5]
+        # A myth is shared by too many posts to find candidates by (and a post only reaches the
+        # threshold with other features in common).
+        self.index_keys = tuple([k for k, w in self.features.items() if w >= 0.5 and not k.startswith(MYTH_PREFIX)]
                                 + [sys.intern("w:" + w) for w in sorted(self.words, key=lambda w: (-len(w), w))[:12]])
+
+    def with_features(self, extra: Mapping[str, float]) -> Signature:
+        return Signature({**self.features, **extra}, self.words, self.lang)
 
     @property
     def empty(self) -> bool:
@@ -815,6 +828,7 @@ class RumorClusterer:
         self.max_candidates: int = cfg["max_candidates"]
         self.posting_limit: int = cfg["posting_limit"]
         self.specificity_clusters: float = cfg["specificity_clusters"]
+        self.myth_weight: float = cfg["myth_weight"]
 
         self.store = store
         self.clusters: dict[str, Cluster] = {}
@@ -836,10 +850,11 @@ class RumorClusterer:
 
     def assign(self, mention_id: str, text: str, *, lang: str | None = None, script: str | None = None,
                published_at: datetime, platform: str | None = None,
-               signature: Signature | None = None) -> Assignment:
+               signature: Signature | None = None, myths: Sequence[str] | None = None) -> Assignment:
         """The cluster of one post, updating the clusters; call in arrival order.
 
-        ``signature``: the post's signature when already computed (by the labelling stage)."""
+        ``signature``: the post's signature when already computed (by the labelling stage);
+        ``myths``: the myths the post was labelled with, a feature of weight ``myth_weight``."""
         known = self.members.get(mention_id)
         if known is not None:
             return Assignment(known, None, False, redelivered=True)
@@ -847,6 +862,8 @@ class RumorClusterer:
             raise ValueError("published_at must carry a time zone")
         self._advance(published_at)
         sig = signature if signature is not None else self.signer.sign(text, lang, script)
+        if myths and self.myth_weight > 0:
+            sig = sig.with_features({sys.intern(MYTH_PREFIX + m): self.myth_weight for m in myths})
         if sig.empty:
             return Assignment(None, None, False)
         best, score = self._best(sig, published_at)
@@ -1070,7 +1087,7 @@ def _trim(text: str) -> str:
 class ClusterEnricher(Enricher):
     """Sets ``cluster_id`` (TAXONOMY.md): stateful, sees mentions one by one in arrival order.
 
-    Besides the text, title and language it uses the raw fields ``id`` (idempotence),
+    Besides the text, title, language and myths it uses the raw fields ``id`` (idempotence),
     ``published_at`` (event time) and ``platform`` (cluster statistics). With a store, the
     changes are saved every ``flush_every`` mentions and on :meth:`flush`/:meth:`close`; a
     consumer calls :meth:`flush` before committing its offsets so that what it acknowledged
@@ -1078,8 +1095,8 @@ class ClusterEnricher(Enricher):
     """
 
     name: ClassVar[str] = "rumor_cluster"
-    version: ClassVar[str] = "1.0.0"
-    reads: ClassVar[frozenset[str]] = frozenset({"id", "text", "title", "lang", "published_at", "platform"})
+    version: ClassVar[str] = "1.1.0"
+    reads: ClassVar[frozenset[str]] = frozenset({"id", "text", "title", "lang", "published_at", "platform", "myths"})
     sets: ClassVar[frozenset[str]] = frozenset({"cluster_id"})
     consumes: ClassVar[frozenset[str]] = frozenset({SIGNATURE_FIELD})
     cacheable: ClassVar[bool] = False
@@ -1093,7 +1110,8 @@ class ClusterEnricher(Enricher):
         signer = self.clusterer.signer
         got = self.clusterer.assign(mention.id, mention_text(mention), lang=mention.lang, script=mention.script,
                                     published_at=mention.published_at, platform=str(mention.platform.value),
-                                    signature=signer.from_field(getattr(mention, SIGNATURE_FIELD, None)))
+                                    signature=signer.from_field(getattr(mention, SIGNATURE_FIELD, None)),
+                                    myths=mention.myths)
         if self.clusterer.store is not None and self.clusterer.pending >= self.flush_every:
             self.clusterer.flush()
         return Labels({"cluster_id": got.cluster_id}, confidence=got.score)

@@ -2,11 +2,11 @@
 """Pairwise F1 of the rumor clusterer per labelled corpus, for a grid of its settings.
 
 How ``settings.threshold`` (and ``specificity_clusters``) of ``data/concepts.yaml`` were chosen:
-each corpus is replayed in publication order through the language enricher and a fresh
-clusterer, and its gold ``cluster_id`` scored pairwise, as ``sada evaluate`` does.
+each corpus is replayed in publication order through the labelling stage (language, myths...)
+and a fresh clusterer, and its gold ``cluster_id`` scored pairwise, as ``sada evaluate`` does.
 
 Usage: ``python scripts/sweep-clusters.py dev dev3 train6_clusters --threshold 0.45 0.5 0.55
-[--specificity 8 12]`` (corpus names under tests/data/labelled/, without .jsonl). Never pass the
+[--specificity 8 12] [--myth-weight 0 0.5]`` (corpus names under tests/data/labelled/, without .jsonl). Never pass the
 held-out validation files: a setting chosen on them would make their figures optimistic.
 """
 
@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from enrichers.clusters import RumorClusterer  # noqa: E402
-from enrichers.language import LanguageEnricher  # noqa: E402
+from enrichers.registry import labelling_pipeline  # noqa: E402
 from sada.model import Mention  # noqa: E402
 from sada.offline import _as_mention, _pairwise  # noqa: E402
 
@@ -38,9 +38,7 @@ def load(name: str) -> tuple[list[str | None], list[Mention]]:
     rows.sort(key=lambda r: str(r.get("published_at") or ""))
     now = datetime.now(UTC)
     mentions = [_as_mention({k: v for k, v in r.items() if k != "gold"}, now) for r in rows]
-    langs = LanguageEnricher().label_many(mentions)
-    return ([r["gold"].get("cluster_id") for r in rows],
-            [m.model_copy(update=lab.values) for m, lab in zip(mentions, langs, strict=True)])
+    return [r["gold"].get("cluster_id") for r in rows], labelling_pipeline().run_many(mentions)
 
 
 def main() -> int:
@@ -48,18 +46,19 @@ def main() -> int:
     parser.add_argument("corpora", nargs="+")
     parser.add_argument("--threshold", type=float, nargs="+", default=[0.5])
     parser.add_argument("--specificity", type=float, nargs="+", default=[8.0])
+    parser.add_argument("--myth-weight", type=float, nargs="+", default=[0.6])
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     data = {name: load(name) for name in args.corpora}
-    for threshold, spec in itertools.product(args.threshold, args.specificity):
+    for threshold, spec, myth in itertools.product(args.threshold, args.specificity, args.myth_weight):
         scores = []
         for gold, mentions in data.values():
-            clusterer = RumorClusterer(threshold=threshold, specificity_clusters=spec)
+            clusterer = RumorClusterer(threshold=threshold, specificity_clusters=spec, myth_weight=myth)
             pred = [clusterer.assign(m.id, m.text, lang=m.lang, script=m.script, published_at=m.published_at,
-                                     platform=m.platform.value).cluster_id for m in mentions]
+                                     platform=m.platform.value, myths=m.myths).cluster_id for m in mentions]
             scores.append(_pairwise(gold, pred))
         mean = sum(s["f1"] for s in scores) / len(scores)
-        print(f"threshold {threshold:.2f} specificity {spec:g}: mean F1 {mean:.3f}  " + "  ".join(
+        print(f"threshold {threshold:.2f} specificity {spec:g} myth weight {myth:g}: mean F1 {mean:.3f}  " + "  ".join(
             f"{name} {s['f1']:.2f} ({s['precision']:.2f}/{s['recall']:.2f})" for name, s in zip(data, scores, strict=True)))
     return 0
 

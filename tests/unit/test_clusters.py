@@ -13,6 +13,7 @@ from enrichers.clusters import (
     ClusterEnricher,
     InMemoryClusterStore,
     RumorClusterer,
+    Signature,
     cluster_id_for,
     find_concepts,
     load_concepts,
@@ -126,6 +127,37 @@ def test_darija_meets_darija_across_scripts_without_the_lexicon(clusterer):
     ids = feed(clusterer, [("ary", "الطوموبيل ديال الجماعة تقلبات فالطريق ديال سيدي قاسم والسيكليس هربو"),
                            ("ary", "tomobil dyal jama3a t9elbat f tri9 dyal sidi 9asem w siklis hrbo")], "d")
     assert ids[0] == ids[1]
+
+
+def _sig(lang: str, **concepts: float) -> Signature:
+    return Signature({f"c:{k}": w for k, w in concepts.items()}, frozenset(), lang)
+
+
+def test_a_shared_myth_joins_versions_that_share_few_notions_but_never_joins_alone():
+    # a rumor and its Darija version: two notions in common, the third worded differently
+    first, version = _sig("fr", fifa=1.2, imposed=1.2, stadium=1.3), _sig("ary", fifa=1.2, imposed=1.2, hurry=1.3)
+    # another claim labelled with the same myth, nothing else in common
+    other = _sig("en", europe=1.3, funding=1.3, loan=1.2)
+    myth = ["foreign_agenda"]
+    for weight, joins in ((0.0, False), (0.6, True)):
+        c = RumorClusterer(myth_weight=weight)
+        got = [c.assign(f"p{n}", "", published_at=T0 + timedelta(minutes=n), signature=sig, myths=myth).cluster_id
+               for n, sig in enumerate((first, version, other))]
+        assert (got[0] == got[1]) is joins, weight
+        assert got[2] not in got[:2]
+
+
+def test_the_enricher_gives_the_clusterer_the_mentions_myths():
+    seen = []
+
+    class Spy(RumorClusterer):
+        def assign(self, *args, **kwargs):
+            seen.append(kwargs["myths"])
+            return super().assign(*args, **kwargs)
+
+    stage = Pipeline([ClusterEnricher(Spy())], provided=LABEL_FIELDS)
+    stage.run_many([mention(0, text=RICH[0][1], myths=["rich_buy_freedom"]), mention(1, text=RICH[3][1])])
+    assert seen == [["rich_buy_freedom"], None]
 
 
 def test_a_lone_post_keeps_its_own_cluster_and_an_empty_one_gets_none(clusterer):
@@ -362,7 +394,8 @@ def test_growth_per_hour_counts_members_in_the_last_hour_of_event_time(clusterer
 
 
 def test_the_enricher_in_a_pipeline_sets_cluster_id_in_arrival_order():
-    pipe = Pipeline([LanguageEnricher(), ClusterEnricher(RumorClusterer())])
+    # the mentions carry no myths: nothing labelled them (the clusterer then compares the text only)
+    pipe = Pipeline([LanguageEnricher(), ClusterEnricher(RumorClusterer())], provided=("myths",))
     ms = [mention(i, text=text) for i, (_, text) in enumerate(RELEASE + ESCAPE[:1])]
     out = pipe.run_many(ms)
     assert len({m.cluster_id for m in out[:5]}) == 1 and out[5].cluster_id != out[0].cluster_id

@@ -61,7 +61,8 @@ SOURCES = [(LABELLED / "dev.jsonl", True)] + [(LABELLED / f"{name}.jsonl", False
     "train2", "train3_myths", "train3_toxicity", "train3_topics", "train4_threads", "train4_longform",
     "train4_darija", "train4_clusters", "train5_myths", "dev3", "dev4", "dev5", "train6_myths", "train6_topics",
     "train6_clusters", "train7_clusters", "train8_x", "train8_y", "train8_z", "train9_a", "train9_b", "train9_c",
-    "train10_a", "train10_b", "train10_c", "train10_d", "train10_e", "train10_f")]
+    "train10_a", "train10_b", "train10_c", "train10_d", "train10_e", "train10_f", "train11_a", "train11_b",
+    "train11_c", "train11_d", "train11_e", "train11_f", "train11_g")]
 OUTPUT = REPO / "data" / "training" / "labels.jsonl"
 NAMED = ("PER", "ORG")
 

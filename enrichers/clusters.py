@@ -21,7 +21,7 @@ How a post is compared
       1st", "nhar 1/3") and durations ("six semaines", "42 yom"). "un", «واحد», "deux fois",
       "mille fois" are not figures; years, the law's number and article numbers weigh little;
     * the **entities** of the gazetteer (``data/gazetteer.yaml``): institutions, people, places;
-    * the **myths** the post was labelled with (``myth_weight``, a little less than a concept):
+    * the **myths** the post was labelled with (``myth_weight``, less than most concepts):
       the myth classifier reads each language, so a version of a rumor in another language,
       worded with notions the concept lexicon lacks, still shares its myth. Too weak alone to
       join two posts; never used to find candidates;
@@ -460,6 +460,7 @@ class Signature:
                                 + [sys.intern("w:" + w) for w in sorted(self.words, key=lambda w: (-len(w), w))[:12]])
 
     def with_features(self, extra: Mapping[str, float]) -> Signature:
+        """A copy with more features (the clustering stage adds the post's myths)."""
         return Signature({**self.features, **extra}, self.words, self.lang)
 
     @property

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Pairwise F1 of the rumor clusterer per labelled corpus, for a grid of its settings.
 
-How ``settings.threshold`` (and ``specificity_clusters``) of ``data/concepts.yaml`` were chosen:
+How ``settings.threshold`` (and ``specificity_clusters``, ``myth_weight``) of ``data/concepts.yaml``
+were chosen:
 each corpus is replayed in publication order through the labelling stage (language, myths...)
 and a fresh clusterer, and its gold ``cluster_id`` scored pairwise, as ``sada evaluate`` does.
 
 Usage: ``python scripts/sweep-clusters.py dev dev3 train6_clusters --threshold 0.45 0.5 0.55
-[--specificity 8 12] [--myth-weight 0 0.5]`` (corpus names under tests/data/labelled/, without .jsonl). Never pass the
-held-out validation files: a setting chosen on them would make their figures optimistic.
+[--specificity 8 12] [--myth-weight 0 0.6]`` (corpus names under tests/data/labelled/, without
+.jsonl; ``--myth-weight`` defaults to the file's setting). Never pass the held-out validation
+files: a setting chosen on them would make their figures optimistic.
 """
 
 from __future__ import annotations
@@ -46,19 +48,20 @@ def main() -> int:
     parser.add_argument("corpora", nargs="+")
     parser.add_argument("--threshold", type=float, nargs="+", default=[0.5])
     parser.add_argument("--specificity", type=float, nargs="+", default=[8.0])
-    parser.add_argument("--myth-weight", type=float, nargs="+", default=[0.6])
+    parser.add_argument("--myth-weight", type=float, nargs="+", default=[None])
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     data = {name: load(name) for name in args.corpora}
     for threshold, spec, myth in itertools.product(args.threshold, args.specificity, args.myth_weight):
         scores = []
         for gold, mentions in data.values():
-            clusterer = RumorClusterer(threshold=threshold, specificity_clusters=spec, myth_weight=myth)
+            clusterer = RumorClusterer(threshold=threshold, specificity_clusters=spec,
+                                       **({} if myth is None else {"myth_weight": myth}))
             pred = [clusterer.assign(m.id, m.text, lang=m.lang, script=m.script, published_at=m.published_at,
                                      platform=m.platform.value, myths=m.myths).cluster_id for m in mentions]
             scores.append(_pairwise(gold, pred))
         mean = sum(s["f1"] for s in scores) / len(scores)
-        print(f"threshold {threshold:.2f} specificity {spec:g} myth weight {myth:g}: mean F1 {mean:.3f}  " + "  ".join(
+        print(f"threshold {threshold:.2f} specificity {spec:g} myth weight {clusterer.myth_weight:g}: mean F1 {mean:.3f}  " + "  ".join(
             f"{name} {s['f1']:.2f} ({s['precision']:.2f}/{s['recall']:.2f})" for name, s in zip(data, scores, strict=True)))
     return 0
 

@@ -31,16 +31,20 @@ How a post is compared
     spelling Arabic script the Arabizi way, so that Darija meets Darija across scripts («يطلقو» /
     "ytl9o") and copies and near-copies meet in any language.
 
-    Similarity to a cluster is the best similarity to one of its few *exemplars* (its first
-    post, then posts worded differently enough — typically one per language): the larger of a
-    weighted overlap of the language-free features and an overlap of the content words. A
-    feature's weight is its weight in the lexicon times its *specificity*: how few active
-    clusters have it (``specificity_clusters``), so "bracelet" or "DGAPR", found everywhere,
-    tell claims apart less than "Béni Mellal" or "140 million". Sharing less than
-    ``MIN_SHARED`` of weight is a topic, not a claim, and is discounted; two posts giving
-    different specific figures (30 000 vs 12 000 released, 40 % vs 80 %) are discounted too. A
-    post joins the most similar cluster when that reaches ``threshold``; otherwise it opens a
-    cluster of its own.
+    A post is scored against each of a cluster's few *exemplars* (its first post, then posts
+    worded differently enough — typically one per language) and the best score counts. Two
+    similarities are computed first: a weighted overlap of the language-free features and an
+    overlap of the content words. A feature's weight is its weight in the lexicon times its
+    *specificity*: how few active clusters have it (``specificity_clusters``), so "bracelet" or
+    "DGAPR", found everywhere, tell claims apart less than "Béni Mellal" or "140 million".
+    Sharing less than ``MIN_SHARED`` of weight is a topic, not a claim, and is discounted; two
+    posts giving different specific figures (30 000 vs 12 000 released, 40 % vs 80 %) are
+    discounted too. The *pair scorer* (:class:`PairScorer`, ``data/cluster_scorer.json``) turns
+    these two similarities, what is shared (weight, myths, a figure, places), whether the
+    languages differ and how long ago the cluster last grew into the probability that the two
+    posts state the same claim: a logistic regression learnt from the labelled corpora's gold
+    clusters (``scripts/train-cluster-scorer.py``). A post joins the best-scoring cluster when
+    that reaches ``threshold``; otherwise it opens a cluster of its own.
 
     Limits: a paraphrase in another language is only recognised through the concepts, numbers
     and entities it shares with the cluster, so a claim whose words are not in the lexicon is
@@ -81,6 +85,7 @@ import copy
 import hashlib
 import heapq
 import json
+import math
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -631,6 +636,110 @@ def similarity(a: Signature, b: Signature, specificity: _Specificity | None = No
 
 
 # --------------------------------------------------------------------------------------------
+# The pair scorer: how likely a post and an exemplar state the same claim
+# --------------------------------------------------------------------------------------------
+
+DEFAULT_SCORER = REPO_ROOT / "data" / "cluster_scorer.json"
+# What the learned scorer reads of a (post, exemplar) pair, in this order. Each says something
+# the overlap similarity above cannot weigh by itself: a shared myth or figure or place counts
+# for more than its share of the weight, versions in other languages share less, and a cluster
+# idle for days is less likely to be what a post repeats.
+PAIR_FEATURES = (
+    "feature_similarity",  # feature_similarity (concepts, figures, entities, myths; specificity)
+    "word_similarity",  # word_similarity (copies and same-language rewordings)
+    "shared_weight",  # log(1 + specificity-weighted weight of the shared features)
+    "shared_myths",  # how many myths both were labelled with
+    "shared_figure",  # 1 when both give a specific figure in common
+    "shared_entities",  # gazetteer entities in common, at most 2
+    "same_language",  # 1 when both are in the same language
+    "hours_apart",  # log(1 + hours since the cluster last grew)
+)
+_MAX_LOGIT = 30.0  # exp() of more overflows nothing, but the probability is 0 or 1 anyway
+
+
+def pair_features(a: Signature, b: Signature, wa: Mapping[str, float], total_a: float,
+                  spec: _Specificity, hours: float) -> tuple[float, ...]:
+    """The PAIR_FEATURES of post ``a`` (weights ``wa``, already times specificity, summing to
+    ``total_a``) against exemplar ``b`` of a cluster that last grew ``hours`` ago."""
+    fb = b.features
+    shared = 0.0
+    myths = entities = 0
+    for k, w in wa.items():
+        if k in fb:
+            shared += w
+            if k.startswith(MYTH_PREFIX):
+                myths += 1
+            elif k.startswith("e:"):
+                entities += 1
+    return (_feature_similarity(wa, total_a, a, b, spec) if shared else 0.0, word_similarity(a, b),
+            math.log1p(shared), float(myths), 1.0 if a.numbers & b.numbers else 0.0, float(min(entities, 2)),
+            1.0 if a.lang == b.lang else 0.0, math.log1p(max(hours, 0.0)))
+
+
+@dataclass(frozen=True, slots=True)
+class PairScorer:
+    """Scores a post against a cluster's exemplar, in [0, 1].
+
+    The learned scorer (``data/cluster_scorer.json``, written by
+    ``scripts/train-cluster-scorer.py``) is a logistic regression on :data:`PAIR_FEATURES`: the
+    probability that the two posts state the same claim, fitted on the pairs a clusterer meets
+    when it replays the labelled corpora (their gold ``cluster_id``), times ``NUMBER_CONFLICT``
+    when both posts give specific figures and none in common. :data:`OVERLAP` (no
+    weights) is the hand-made similarity: the larger of the feature and word similarities;
+    replaying the corpora with it is how the pairs to learn from are found.
+    """
+
+    weights: tuple[float, ...] | None = None
+    intercept: float = 0.0
+    digest: str = ""
+
+    def score(self, a: Signature, b: Signature, wa: Mapping[str, float], total_a: float,
+              spec: _Specificity, hours: float) -> float:
+        if self.weights is None:
+            return max(_feature_similarity(wa, total_a, a, b, spec), word_similarity(a, b))
+        z = self.intercept
+        for w, x in zip(self.weights, pair_features(a, b, wa, total_a, spec, hours), strict=True):
+            z += w * x
+        # Different specific figures are different claims, whatever the rest shares (as in the
+        # overlap similarity): the rule the campaign relies on, not left to the regression.
+        return _conflict(a, b) / (1.0 + math.exp(-max(-_MAX_LOGIT, min(_MAX_LOGIT, z))))
+
+
+OVERLAP = PairScorer()
+
+
+def load_scorer(path: str | Path = DEFAULT_SCORER) -> PairScorer:
+    """The learned pair scorer of a JSON file, validated (errors name the file and the field)."""
+    path = Path(path)
+    r = _Reader(_display(path))
+    try:
+        raw = path.read_bytes()
+        data = json.loads(raw.decode("utf-8"))
+    except FileNotFoundError:
+        raise r.fail("(file)", "not found; write it with scripts/train-cluster-scorer.py") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise r.fail("(file)", f"not valid JSON: {exc}") from None
+    r.mapping(data, "(top level)")
+    weights = r.mapping(data.get("weights"), "weights", PAIR_FEATURES)
+    missing = [name for name in PAIR_FEATURES if name not in weights]
+    if missing:
+        raise r.fail("weights", f"missing {missing}")
+    values = []
+    for name in (*PAIR_FEATURES, "intercept"):
+        value = weights[name] if name != "intercept" else data.get("intercept")
+        where = f"weights.{name}" if name != "intercept" else "intercept"
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise r.fail(where, f"expected a finite number, got {value!r}")
+        values.append(float(value))
+    return PairScorer(tuple(values[:-1]), values[-1], hashlib.sha256(raw).hexdigest())
+
+
+@lru_cache(maxsize=4)
+def _cached_scorer(path: str) -> PairScorer:
+    return load_scorer(path)
+
+
+# --------------------------------------------------------------------------------------------
 # Clusters and their store
 # --------------------------------------------------------------------------------------------
 
@@ -806,7 +915,8 @@ class RumorClusterer:
 
     def __init__(self, lexicon: ConceptLexicon | str | Path | None = None, *,
                  gazetteer: Gazetteer | str | Path | None = DEFAULT_GAZETTEER,
-                 store: ClusterStore | None = None, **overrides: Any) -> None:
+                 store: ClusterStore | None = None, scorer: PairScorer | str | Path = DEFAULT_SCORER,
+                 **overrides: Any) -> None:
         if isinstance(lexicon, ConceptLexicon):
             self.lexicon = lexicon
         else:
@@ -816,6 +926,8 @@ class RumorClusterer:
         else:
             gaz = _cached_gazetteer(str(Path(gazetteer).resolve()))
         self.signer = Signer(self.lexicon, gaz)
+        # anything with PairScorer.score will do (scripts/train-cluster-scorer.py records the pairs)
+        self.scorer = _cached_scorer(str(Path(scorer).resolve())) if isinstance(scorer, str | Path) else scorer
         unknown = set(overrides) - set(DEFAULT_SETTINGS)
         if unknown:
             raise TypeError(f"unknown setting(s) {sorted(unknown)}; expected {sorted(DEFAULT_SETTINGS)}")
@@ -951,8 +1063,8 @@ class RumorClusterer:
             cluster = self.clusters.get(cid)
             if cluster is None or self._expired(cluster, now):
                 continue
-            score = max(max(_feature_similarity(weights, total, sig, e, spec), word_similarity(sig, e))
-                        for e in cluster.exemplars)
+            hours = (now - cluster.last_seen).total_seconds() / 3600
+            score = max(self.scorer.score(sig, e, weights, total, spec, hours) for e in cluster.exemplars)
             if score > best_score or (score == best_score and best is not None and cluster.first_seen < best.first_seen):
                 best, best_score = cluster, score
         return best, best_score
@@ -1096,7 +1208,7 @@ class ClusterEnricher(Enricher):
     """
 
     name: ClassVar[str] = "rumor_cluster"
-    version: ClassVar[str] = "1.1.0"
+    version: ClassVar[str] = "1.2.0"
     reads: ClassVar[frozenset[str]] = frozenset({"id", "text", "title", "lang", "published_at", "platform", "myths"})
     sets: ClassVar[frozenset[str]] = frozenset({"cluster_id"})
     consumes: ClassVar[frozenset[str]] = frozenset({SIGNATURE_FIELD})

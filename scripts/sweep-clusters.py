@@ -7,8 +7,9 @@ each corpus is replayed in publication order through the labelling stage (langua
 and a fresh clusterer, and its gold ``cluster_id`` scored pairwise, as ``sada evaluate`` does.
 
 Usage: ``python scripts/sweep-clusters.py dev dev3 train6_clusters --threshold 0.45 0.5 0.55
-[--specificity 8 12] [--myth-weight 0 0.6]`` (corpus names under tests/data/labelled/, without
-.jsonl; ``--myth-weight`` defaults to the file's setting). Never pass the held-out validation
+[--specificity 8 12] [--myth-weight 0 0.6] [--overlap]`` (corpus names under tests/data/labelled/,
+without .jsonl; ``--myth-weight`` defaults to the file's setting; ``--overlap`` scores with the
+hand-made similarity instead of the learned pair scorer). Never pass the held-out validation
 files: a setting chosen on them would make their figures optimistic.
 """
 
@@ -25,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from enrichers.clusters import RumorClusterer  # noqa: E402
+from enrichers.clusters import OVERLAP, RumorClusterer  # noqa: E402
 from enrichers.registry import labelling_pipeline  # noqa: E402
 from sada.model import Mention  # noqa: E402
 from sada.offline import _as_mention, _pairwise  # noqa: E402
@@ -49,6 +50,8 @@ def main() -> int:
     parser.add_argument("--threshold", type=float, nargs="+", default=[0.5])
     parser.add_argument("--specificity", type=float, nargs="+", default=[8.0])
     parser.add_argument("--myth-weight", type=float, nargs="+", default=[None])
+    parser.add_argument("--overlap", action="store_true",
+                        help="score with the hand-made overlap similarity instead of data/cluster_scorer.json")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     data = {name: load(name) for name in args.corpora}
@@ -56,6 +59,7 @@ def main() -> int:
         scores = []
         for gold, mentions in data.values():
             clusterer = RumorClusterer(threshold=threshold, specificity_clusters=spec,
+                                       **({"scorer": OVERLAP} if args.overlap else {}),
                                        **({} if myth is None else {"myth_weight": myth}))
             pred = [clusterer.assign(m.id, m.text, lang=m.lang, script=m.script, published_at=m.published_at,
                                      platform=m.platform.value, myths=m.myths).cluster_id for m in mentions]

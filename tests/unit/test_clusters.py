@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import math
+import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from enrichers.base import Pipeline
 from enrichers.clusters import (
+    DEFAULT_SCORER,
+    OVERLAP,
+    PAIR_FEATURES,
     SIGNATURE_FIELD,
     ClusterEnricher,
     InMemoryClusterStore,
+    PairScorer,
     RumorClusterer,
     Signature,
+    _Specificity,
     cluster_id_for,
     find_concepts,
     load_concepts,
+    load_scorer,
+    pair_features,
 )
 from enrichers.language import LanguageEnricher
 from enrichers.registry import LABEL_FIELDS
@@ -499,3 +511,117 @@ def test_concept_lexicon_errors_name_the_file_and_the_field(tmp_path, body, fiel
         load_concepts(path)
     assert str(path) in str(err.value)
     assert err.value.field == field
+
+
+# -- the learned pair scorer ------------------------------------------------------------------
+
+def _pair(a: Signature, b: Signature, hours: float = 2.0) -> tuple[float, ...]:
+    spec = _Specificity({}, 8.0)
+    return pair_features(a, b, dict(a.features), sum(a.features.values()), spec, hours)
+
+
+def test_pair_features_read_what_two_posts_share():
+    a = Signature({"c:release": 1.2, "c:bracelet": 0.5, "m:mass_release": 0.6, "e:city_nador": 1.5,
+                   "n:30000": 1.5}, frozenset({"tl9", "7bs", "lys"}), "ary")
+    b = Signature({"c:release": 1.2, "m:mass_release": 0.6, "e:city_nador": 1.5, "n:30000": 1.5},
+                  frozenset({"tl9", "7bs"}), "fr")
+    x = dict(zip(PAIR_FEATURES, _pair(a, b, hours=5.0), strict=True))
+    assert x["shared_myths"] == 1 and x["shared_entities"] == 1 and x["shared_figure"] == 1
+    assert x["same_language"] == 0
+    assert x["shared_weight"] == pytest.approx(math.log1p(1.2 + 0.6 + 1.5 + 1.5))
+    assert x["hours_apart"] == pytest.approx(math.log1p(5.0))
+    assert 0 < x["feature_similarity"] <= 1 and 0 < x["word_similarity"] <= 1
+    # nothing in common: every sharing feature is 0
+    c = Signature({"c:escape": 1.3}, frozenset({"hrb"}), "ary")
+    y = dict(zip(PAIR_FEATURES, _pair(a, c), strict=True))
+    assert y["feature_similarity"] == y["word_similarity"] == y["shared_weight"] == y["shared_myths"] == 0
+    assert y["same_language"] == 1
+
+
+def test_a_learned_scorer_is_a_logistic_regression_on_the_pair_features():
+    a = Signature({"c:release": 1.2, "c:fifa": 1.3}, frozenset({"fifa", "tl9"}), "fr")
+    b = Signature({"c:release": 1.2, "c:fifa": 1.3, "c:stadium": 1.0}, frozenset({"fifa"}), "en")
+    weights = tuple(float(k + 1) / 4 for k in range(len(PAIR_FEATURES)))
+    scorer = PairScorer(weights, -3.0)
+    x = _pair(a, b, hours=30.0)
+    expected = 1 / (1 + math.exp(-(-3.0 + sum(w * v for w, v in zip(weights, x, strict=True)))))
+    spec = _Specificity({}, 8.0)
+    assert scorer.score(a, b, dict(a.features), 2.5, spec, 30.0) == pytest.approx(expected)
+    # the overlap similarity is the larger of the two similarities
+    assert OVERLAP.score(a, b, dict(a.features), 2.5, spec, 30.0) == pytest.approx(max(x[0], x[1]))
+
+
+def test_the_shipped_pair_scorer_weighs_the_evidence_the_right_way():
+    scorer = load_scorer(DEFAULT_SCORER)
+    w = dict(zip(PAIR_FEATURES, scorer.weights, strict=True))
+    # sharing more says "same claim"; time since the cluster last grew says the opposite
+    for name in ("feature_similarity", "word_similarity", "shared_weight", "shared_myths", "shared_figure",
+                 "shared_entities"):
+        assert w[name] > 0, name
+    assert w["hours_apart"] < 0
+    # a post sharing nothing with a cluster is far from joining it
+    a, b = _sig("fr", release=1.2), _sig("fr", escape=1.3)
+    assert scorer.score(a, b, dict(a.features), 1.2, _Specificity({}, 8.0), 1.0) < 0.05
+    doc = json.loads(DEFAULT_SCORER.read_text(encoding="utf-8"))
+    assert not any(name.startswith("validation") for name in doc["corpora"])
+
+
+def test_the_clusterer_decides_with_the_scorer_it_is_given(clusterer):
+    never = PairScorer(tuple(0.0 for _ in PAIR_FEATURES), -50.0)  # probability ~0 for every pair
+    got = feed(RumorClusterer(scorer=never), FORWARDS, "n")
+    assert len(set(got)) == len(FORWARDS)
+    assert len(set(feed(RumorClusterer(scorer=OVERLAP), FORWARDS, "o"))) == 1
+    assert len(set(feed(clusterer, FORWARDS, "l"))) == 1
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ("{not json", "(file)"),
+    ('{"weights": {}, "intercept": 0}', "weights"),
+    ('{"weights": {"feature_similarity": "high"}, "intercept": 0}', "weights"),
+    ('{"weights": {"colour": 1}, "intercept": 0}', "weights"),
+    ("[1, 2]", "(top level)"),
+])
+def test_pair_scorer_errors_name_the_file_and_the_field(tmp_path, text, field):
+    path = tmp_path / "cluster_scorer.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataFileError) as err:
+        load_scorer(path)
+    assert str(path) in str(err.value)
+    assert err.value.field == field
+
+
+def test_pair_scorer_error_names_the_weight_that_is_not_a_number(tmp_path):
+    doc = json.loads(DEFAULT_SCORER.read_text(encoding="utf-8"))
+    doc["weights"]["shared_myths"] = "2"
+    path = tmp_path / "cluster_scorer.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(DataFileError) as err:
+        load_scorer(path)
+    assert err.value.field == "weights.shared_myths"
+    doc["weights"]["shared_myths"] = 2.0
+    doc["intercept"] = None
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(DataFileError) as err:
+        load_scorer(path)
+    assert err.value.field == "intercept"
+    with pytest.raises(DataFileError, match="train-cluster-scorer"):
+        load_scorer(tmp_path / "absent.json")
+
+
+def test_the_scorer_training_script_fits_and_writes_a_loadable_scorer(tmp_path, monkeypatch, capsys):
+    script = Path(__file__).resolve().parents[2] / "scripts" / "train-cluster-scorer.py"
+    spec = importlib.util.spec_from_file_location("train_cluster_scorer", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "scorer.json"
+    monkeypatch.setattr(sys, "argv", ["train-cluster-scorer", "dev3", "train4_clusters", "--threshold", "0.5",
+                                      "--write", "--output", str(out)])
+    assert module.main() == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["corpora"] == ["dev3", "train4_clusters"] and doc["pairs"] > doc["positives"] > 0
+    assert set(doc["mean_pairwise_f1"]["learned"]) == {"0.50"}
+    assert load_scorer(out).weights is not None
+    assert "mean F1" in capsys.readouterr().out
+    monkeypatch.setattr(sys, "argv", ["train-cluster-scorer", "validation"])
+    with pytest.raises(SystemExit, match="held-out"):
+        module.main()

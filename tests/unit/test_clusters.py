@@ -567,8 +567,11 @@ def test_the_shipped_pair_scorer_weighs_the_evidence_the_right_way():
 
 
 def test_the_clusterer_decides_with_the_scorer_it_is_given(clusterer):
-    never = PairScorer(tuple(0.0 for _ in PAIR_FEATURES), -50.0)  # probability ~0 for every pair
-    got = feed(RumorClusterer(scorer=never), FORWARDS, "n")
+    class Never:
+        def score(self, *args):
+            return 0.0
+
+    got = feed(RumorClusterer(scorer=Never()), FORWARDS, "n")
     assert len(set(got)) == len(FORWARDS)
     assert len(set(feed(RumorClusterer(scorer=OVERLAP), FORWARDS, "o"))) == 1
     assert len(set(feed(clusterer, FORWARDS, "l"))) == 1
@@ -625,3 +628,14 @@ def test_the_scorer_training_script_fits_and_writes_a_loadable_scorer(tmp_path, 
     monkeypatch.setattr(sys, "argv", ["train-cluster-scorer", "validation"])
     with pytest.raises(SystemExit, match="held-out"):
         module.main()
+
+
+def test_copies_of_a_post_that_states_no_claim_still_join(clusterer):
+    # a slogan forwarded again and again: no figure, no place, no myth, but the CM must see it grow
+    slogan = "الحباسة كاملين ما فيهومش الخير، خليوهم يخنزو تما"
+    got = feed(clusterer, [("ary", slogan), ("ary", slogan + " 🙏🙏"), ("ary", "انشروا " + slogan),
+                           ("ary", slogan + " #العقوبات_البديلة")], "s")
+    assert len(set(got)) == 1 and got[0] is not None
+    # and a different opinion in the same words' neighbourhood is not a copy
+    other = feed(clusterer, [("ary", "الحباسة فيهوم اللي مظلوم، عطيوهم فرصة")], "t", start=10)
+    assert other[0] != got[0]

@@ -133,7 +133,6 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help=f"write the scorer to {DEFAULT_SCORER.relative_to(REPO)}")
     parser.add_argument("--output", type=Path, default=DEFAULT_SCORER)
     args = parser.parse_args()
-    logging.disable(logging.WARNING)
     names = args.corpora or training_corpora()
     started = time.monotonic()
     pipeline = labelling_pipeline()
@@ -181,4 +180,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    logging.disable(logging.WARNING)  # the classifier's notes would drown the figures
     raise SystemExit(main())

@@ -695,7 +695,6 @@ class PairScorer:
 
     weights: tuple[float, ...] | None = None
     intercept: float = 0.0
-    digest: str = ""
 
     def score(self, a: Signature, b: Signature, wa: Mapping[str, float], total_a: float,
               spec: _Specificity, hours: float) -> float:
@@ -723,8 +722,7 @@ def load_scorer(path: str | Path = DEFAULT_SCORER) -> PairScorer:
     path = Path(path)
     r = _Reader(_display(path))
     try:
-        raw = path.read_bytes()
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise r.fail("(file)", "not found; write it with scripts/train-cluster-scorer.py") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -741,7 +739,7 @@ def load_scorer(path: str | Path = DEFAULT_SCORER) -> PairScorer:
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise r.fail(where, f"expected a finite number, got {value!r}")
         values.append(float(value))
-    return PairScorer(tuple(values[:-1]), values[-1], hashlib.sha256(raw).hexdigest())
+    return PairScorer(tuple(values[:-1]), values[-1])
 
 
 @lru_cache(maxsize=4)

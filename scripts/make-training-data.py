@@ -21,7 +21,11 @@ Sources, in this order (a missing optional file is skipped with a note):
   — six more authors, kept unseen for two rounds of error study, then added once two newer
   authors' weeks (dev6, dev7, still unseen) showed that training on them helps (labelled README);
 * ``tests/data/labelled/train8_{x,y,z}.jsonl`` and ``train9_{a,b,c}.jsonl`` — six week-like
-  training files by six more authors (TRAIN8_*.md, TRAIN9_*.md), added on the same evidence.
+  training files by six more authors (TRAIN8_*.md, TRAIN9_*.md), added on the same evidence;
+* ``train10_{a..f}``, ``train11_{a..g}``, ``train12_{a..f}`` — nineteen more authors' weeks, each
+  batch added once the fresh weeks showed that it helps;
+* ``dev6`` to ``dev9`` — four weeks that were the fresh check for three batches, added once two
+  newer weeks (dev10, dev11, still unseen: the fresh check now) showed that it helps.
 
 ``tests/data/labelled/validation.jsonl`` and ``validation2.jsonl`` are the held-out evaluation
 sets: they are never read.
@@ -62,7 +66,8 @@ SOURCES = [(LABELLED / "dev.jsonl", True)] + [(LABELLED / f"{name}.jsonl", False
     "train4_darija", "train4_clusters", "train5_myths", "dev3", "dev4", "dev5", "train6_myths", "train6_topics",
     "train6_clusters", "train7_clusters", "train8_x", "train8_y", "train8_z", "train9_a", "train9_b", "train9_c",
     "train10_a", "train10_b", "train10_c", "train10_d", "train10_e", "train10_f", "train11_a", "train11_b",
-    "train11_c", "train11_d", "train11_e", "train11_f", "train11_g")]
+    "train11_c", "train11_d", "train11_e", "train11_f", "train11_g", "train12_a", "train12_b", "train12_c",
+    "train12_d", "train12_e", "train12_f", "dev6", "dev7", "dev8", "dev9")]
 OUTPUT = REPO / "data" / "training" / "labels.jsonl"
 NAMED = ("PER", "ORG")
 

@@ -35,7 +35,7 @@ What it is:
   file's digest, and a mismatch is logged.
 
 It is trained once per process, when the first enricher is built, and shared by every enricher
-that names the same training file. Training on the 11 144 rows takes nearly two minutes, so the
+that names the same training file. Training on the 14 092 rows takes about two minutes, so the
 trained model is stored (``ModelCache``: keyed by everything training reads) and the next process
 with the same data and code loads it in a few seconds. Scoring is batched: a word's character
 n-grams are looked up once and cached, a batch is one sparse matrix product for all heads,

@@ -732,14 +732,14 @@ def load_scorer(path: str | Path = DEFAULT_SCORER) -> PairScorer:
     missing = [name for name in PAIR_FEATURES if name not in weights]
     if missing:
         raise r.fail("weights", f"missing {missing}")
-    values = []
-    for name in (*PAIR_FEATURES, "intercept"):
-        value = weights[name] if name != "intercept" else data.get("intercept")
-        where = f"weights.{name}" if name != "intercept" else "intercept"
+
+    def number(value: Any, where: str) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise r.fail(where, f"expected a finite number, got {value!r}")
-        values.append(float(value))
-    return PairScorer(tuple(values[:-1]), values[-1])
+        return float(value)
+
+    return PairScorer(tuple(number(weights[n], f"weights.{n}") for n in PAIR_FEATURES),
+                      number(data.get("intercept"), "intercept"))
 
 
 @lru_cache(maxsize=4)

@@ -26,6 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from enrichers.base import Pipeline  # noqa: E402
 from enrichers.clusters import OVERLAP, RumorClusterer  # noqa: E402
 from enrichers.registry import labelling_pipeline  # noqa: E402
 from sada.model import Mention  # noqa: E402
@@ -34,14 +35,25 @@ from sada.offline import _as_mention, _pairwise  # noqa: E402
 LABELLED = REPO / "tests" / "data" / "labelled"
 
 
-def load(name: str) -> tuple[list[str | None], list[Mention]]:
+def load(name: str, pipeline: Pipeline | None = None) -> tuple[list[str | None], list[Mention]]:
+    """A labelled corpus in publication order: its gold cluster ids and its posts, labelled by
+    ``pipeline`` (the labelling stage by default)."""
     if name.startswith("validation"):
         raise SystemExit(f"{name}: a held-out set; choose settings on the development corpora")
-    rows = [json.loads(line) for line in (LABELLED / f"{name}.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    path = LABELLED / f"{name}.jsonl"
+    if not path.exists():
+        raise SystemExit(f"{path}: no such corpus")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     rows.sort(key=lambda r: str(r.get("published_at") or ""))
     now = datetime.now(UTC)
     mentions = [_as_mention({k: v for k, v in r.items() if k != "gold"}, now) for r in rows]
-    return [r["gold"].get("cluster_id") for r in rows], labelling_pipeline().run_many(mentions)
+    return [r["gold"].get("cluster_id") for r in rows], (pipeline or labelling_pipeline()).run_many(mentions)
+
+
+def replay(clusterer: RumorClusterer, mentions: list[Mention]) -> list[str | None]:
+    """The cluster ids a clusterer gives the posts, in their order."""
+    return [clusterer.assign(m.id, m.text, lang=m.lang, script=m.script, published_at=m.published_at,
+                             platform=m.platform.value, myths=m.myths).cluster_id for m in mentions]
 
 
 def main() -> int:
@@ -61,9 +73,7 @@ def main() -> int:
             clusterer = RumorClusterer(threshold=threshold, specificity_clusters=spec,
                                        **({"scorer": OVERLAP} if args.overlap else {}),
                                        **({} if myth is None else {"myth_weight": myth}))
-            pred = [clusterer.assign(m.id, m.text, lang=m.lang, script=m.script, published_at=m.published_at,
-                                     platform=m.platform.value, myths=m.myths).cluster_id for m in mentions]
-            scores.append(_pairwise(gold, pred))
+            scores.append(_pairwise(gold, replay(clusterer, mentions)))
         mean = sum(s["f1"] for s in scores) / len(scores)
         print(f"threshold {threshold:.2f} specificity {spec:g} myth weight {clusterer.myth_weight:g}: mean F1 {mean:.3f}  " + "  ".join(
             f"{name} {s['f1']:.2f} ({s['precision']:.2f}/{s['recall']:.2f})" for name, s in zip(data, scores, strict=True)))

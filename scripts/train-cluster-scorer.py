@@ -25,8 +25,8 @@ import logging
 import math
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -45,30 +45,25 @@ from enrichers.clusters import (  # noqa: E402
 )
 from enrichers.registry import labelling_pipeline  # noqa: E402
 from sada.model import Mention  # noqa: E402
-from sada.offline import _as_mention, _pairwise  # noqa: E402
+from sada.offline import _pairwise  # noqa: E402
 
 LABELLED = REPO / "tests" / "data" / "labelled"
 Replay = tuple[list[str | None], list[Mention]]
 
 
-def training_corpora() -> list[str]:
-    spec = importlib.util.spec_from_file_location("make_training_data", REPO / "scripts" / "make-training-data.py")
+def _script(name: str) -> Any:
+    """Another script of this folder, as a module (their names are not identifiers)."""
+    spec = importlib.util.spec_from_file_location(name.removesuffix(".py").replace("-", "_"), REPO / "scripts" / name)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return [path.stem for path, _ in module.SOURCES]
+    return module
 
 
-def load(name: str, pipeline) -> Replay:
-    if name.startswith("validation"):
-        raise SystemExit(f"{name}: a held-out set; fit and choose on the other corpora")
-    path = LABELLED / f"{name}.jsonl"
-    if not path.exists():
-        raise SystemExit(f"{path}: no such corpus")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    rows.sort(key=lambda r: str(r.get("published_at") or ""))
-    now = datetime.now().astimezone()
-    mentions = [_as_mention({k: v for k, v in r.items() if k != "gold"}, now) for r in rows]
-    return [r["gold"].get("cluster_id") for r in rows], pipeline.run_many(mentions)
+_sweep = _script("sweep-clusters.py")  # loading and replaying the corpora, as the threshold sweep does
+
+
+def training_corpora() -> list[str]:
+    return [path.stem for path, _ in _script("make-training-data.py").SOURCES]
 
 
 class _Recorder:
@@ -93,21 +88,18 @@ class _RecordingClusterer(RumorClusterer):
         super().__init__(scorer=recorder, **kw)
         self.recorder = recorder
 
+    def assign(self, mention_id: str, text: str, **kw: Any) -> Any:
+        self.recorder.current = mention_id
+        return super().assign(mention_id, text, **kw)
+
     def _add_exemplar(self, cluster: Cluster, sig: Signature) -> None:
         self.recorder.owner[id(sig)] = self.recorder.current or ""
         super()._add_exemplar(cluster, sig)
 
 
-def replay(gold: list[str | None], mentions: list[Mention], clusterer: RumorClusterer,
-           recorder: _Recorder | None = None) -> dict[str, float]:
-    pred = []
-    for g, m in zip(gold, mentions, strict=True):
-        if recorder is not None:
-            recorder.current = m.id
-            recorder.gold[m.id] = g
-        pred.append(clusterer.assign(m.id, m.text, lang=m.lang, script=m.script, published_at=m.published_at,
-                                     platform=m.platform.value, myths=m.myths).cluster_id)
-    return _pairwise(gold, pred)
+def _f1(replay: Replay, clusterer: RumorClusterer) -> float:
+    gold, mentions = replay
+    return _pairwise(gold, _sweep.replay(clusterer, mentions))["f1"]
 
 
 def fit(rows: list[tuple[float, ...]], labels: list[int], c: float) -> tuple[list[float], float]:
@@ -138,12 +130,13 @@ def main() -> int:
     pipeline = labelling_pipeline()
     data: dict[str, Replay] = {}
     for k, name in enumerate(names, 1):
-        data[name] = load(name, pipeline)
+        data[name] = _sweep.load(name, pipeline)
         print(f"labelled {k}/{len(names)} {name} ({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
 
     recorder = _Recorder()
-    for gold, mentions in data.values():
-        replay(gold, mentions, _RecordingClusterer(recorder, threshold=args.bootstrap_threshold), recorder)
+    for replay in data.values():
+        recorder.gold.update(zip((m.id for m in replay[1]), replay[0], strict=True))
+        _f1(replay, _RecordingClusterer(recorder, threshold=args.bootstrap_threshold))
     positives = sum(recorder.labels)
     print(f"{len(recorder.labels)} pairs recorded, {positives} of the same claim", file=sys.stderr)
     weights, intercept = fit(recorder.rows, recorder.labels, args.C)
@@ -152,11 +145,11 @@ def main() -> int:
           + f", intercept {intercept:+.3f}")
 
     sweep: dict[str, float] = {}
-    baseline = [replay(g, m, RumorClusterer(scorer=OVERLAP, threshold=args.bootstrap_threshold))["f1"]
-                for g, m in data.values()]
+    baseline = [_f1(replay, RumorClusterer(scorer=OVERLAP, threshold=args.bootstrap_threshold))
+                for replay in data.values()]
     print(f"overlap similarity at {args.bootstrap_threshold:.2f}: mean F1 {sum(baseline) / len(baseline):.3f}")
     for threshold in args.threshold:
-        f1 = [replay(g, m, RumorClusterer(scorer=scorer, threshold=threshold))["f1"] for g, m in data.values()]
+        f1 = [_f1(replay, RumorClusterer(scorer=scorer, threshold=threshold)) for replay in data.values()]
         sweep[f"{threshold:.2f}"] = round(sum(f1) / len(f1), 4)
         print(f"learned scorer at {threshold:.2f}: mean F1 {sweep[f'{threshold:.2f}']:.3f}", flush=True)
     if args.write:
